@@ -1,0 +1,32 @@
+# bangfu — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO ?= go
+PKGS ?= ./...
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Start bangfu with demo data (finds, starts or installs PostgreSQL unless DATABASE_URL is set)
+	@scripts/run.sh
+
+.PHONY: test
+test: ## Run the whole suite with -race against real PostgreSQL (and headless Chromium)
+	@scripts/test.sh $(if $(filter-out ./...,$(PKGS)),$(PKGS))
+
+.PHONY: lint
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+.PHONY: build
+build: ## Build bin/bangfu
+	$(GO) build -o bin/bangfu ./cmd/bangfu
+
+.PHONY: migrate
+migrate: ## Apply schema changes to DATABASE_URL
+	$(GO) run ./cmd/bangfu migrate

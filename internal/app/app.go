@@ -1,0 +1,195 @@
+// Package app wires bangfu's parts together the same way for the `serve`
+// and `worker` commands and for end-to-end tests.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"riverqueue.com/riverui"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/auth"
+	"github.com/bangfu/bangfu/internal/config"
+	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/httpapi"
+	"github.com/bangfu/bangfu/internal/password"
+	"github.com/bangfu/bangfu/internal/postgres"
+)
+
+// Options choose what a process runs.
+type Options struct {
+	// Workers makes the process work River jobs (and, when elected leader,
+	// run periodic jobs). Without it the River client only inserts.
+	Workers bool
+	// Clock defaults to the system clock.
+	Clock bangfu.Clock
+	// PasswordParams defaults to password.DefaultParams.
+	PasswordParams *password.Params
+}
+
+// App is a wired process.
+type App struct {
+	Config    *config.Config
+	Log       *slog.Logger
+	DB        *postgres.DB
+	Clock     bangfu.Clock
+	River     *river.Client[pgx.Tx]
+	Metrics   *prometheus.Registry
+	Tokens    *auth.Tokens
+	Auth      *auth.Service
+	Directory *directory.Service
+	Server    *httpapi.Server
+
+	workers bool
+	jobsUI  *riverui.Handler
+}
+
+// New connects to the database and builds every service. It does not
+// migrate: run `bangfu migrate` (or DB.Migrate) first.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*App, error) {
+	if opts.Clock == nil {
+		opts.Clock = bangfu.SystemClock{}
+	}
+	pw := password.DefaultParams
+	if opts.PasswordParams != nil {
+		pw = *opts.PasswordParams
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, DB: db, Clock: opts.Clock, workers: opts.Workers}
+	a.Tokens = auth.NewTokens(cfg.TokenIssuer, cfg.TokenAudience, cfg.AccessTokenTTL, cfg.SigningKey, cfg.VerifyKeys, opts.Clock)
+	a.Directory = &directory.Service{DB: db, PasswordParams: pw}
+	a.Auth = &auth.Service{DB: db, Directory: a.Directory, Tokens: a.Tokens, RefreshTTL: cfg.RefreshTokenTTL, Clock: opts.Clock, Throttle: auth.DefaultThrottle}
+	a.Directory.OnUserChanged = a.Auth.RevokeUser
+
+	if a.River, err = a.newRiver(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Metrics = prometheus.NewRegistry()
+	a.Metrics.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		postgres.NewPoolCollector(db.Pool),
+		postgres.NewJobCollector(db.Pool),
+	)
+	if a.jobsUI, err = riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(a.River, nil),
+		Logger:    log,
+		Prefix:    "/admin/jobs",
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("river UI: %w", err)
+	}
+	a.Server = httpapi.New(httpapi.Deps{
+		Config: cfg, Logger: log, DB: db, Clock: opts.Clock,
+		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
+		Metrics: a.Metrics, JobsUI: a.jobsUI,
+	})
+	return a, nil
+}
+
+func (a *App) newRiver() (*river.Client[pgx.Tx], error) {
+	rc := &river.Config{Logger: a.Log, SoftStopTimeout: a.Config.ShutdownTimeout}
+	if a.workers {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &auth.PurgeWorker{DB: a.DB, Clock: a.Clock, Throttle: auth.DefaultThrottle})
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
+		rc.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return auth.PurgeArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "auth_purge"}),
+		}
+	}
+	return river.NewClient(riverpgxv5.New(a.DB.Pool), rc)
+}
+
+// Close releases the database pool.
+func (a *App) Close() { a.DB.Close() }
+
+// Serve serves HTTP on ln (when not nil) and works jobs (when Workers),
+// until ctx is done. Then it stops gracefully: it stops accepting, lets
+// in-flight requests and running jobs finish within ShutdownTimeout,
+// cancels what is left, and returns nil.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRun()
+	errc := make(chan error, 3)
+
+	if a.workers {
+		if err := a.River.Start(runCtx); err != nil {
+			return fmt.Errorf("start river: %w", err)
+		}
+	}
+	var servers []*http.Server
+	if ln != nil {
+		if err := a.jobsUI.Start(runCtx); err != nil {
+			return fmt.Errorf("start river UI: %w", err)
+		}
+		srv := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+		servers = append(servers, srv)
+		go func() { errc <- serveHTTP(srv, ln) }()
+		a.Log.Info("serving HTTP", "addr", ln.Addr().String())
+	}
+	if a.Config.MetricsAddr != "" && ln != nil {
+		mln, err := net.Listen("tcp", a.Config.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("BANGFU_METRICS_ADDR: %w", err)
+		}
+		msrv := &http.Server{Handler: promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, msrv)
+		go func() { errc <- serveHTTP(msrv, mln) }()
+		a.Log.Info("serving metrics", "addr", mln.Addr().String())
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		a.Log.Info("shutting down")
+	case serveErr = <-errc:
+		a.Log.Error("server stopped", "error", serveErr)
+	}
+
+	stopCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(stopCtx); err != nil {
+			a.Log.Warn("HTTP shutdown incomplete", "error", err)
+			_ = srv.Close()
+		}
+	}
+	if a.workers {
+		if err := a.River.Stop(stopCtx); err != nil {
+			a.Log.Warn("jobs did not finish in time; cancelling them", "error", err)
+			cancelCtx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel2()
+			if err := a.River.StopAndCancel(cancelCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				a.Log.Error("cancel jobs", "error", err)
+			}
+		}
+	}
+	a.Log.Info("stopped")
+	return serveErr
+}
+
+func serveHTTP(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

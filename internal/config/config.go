@@ -1,0 +1,375 @@
+// Package config reads the service's settings from environment variables,
+// once, into a validated Config. Secrets may also come from a file named by
+// the variable with a _FILE suffix.
+package config
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env is the deployment kind.
+type Env string
+
+const (
+	// EnvDev allows generated development keys and demo data.
+	EnvDev Env = "dev"
+	// EnvProd refuses to start without real keys.
+	EnvProd Env = "prod"
+)
+
+// Config is every setting of the process. It is built by Load and passed
+// explicitly; nothing reads the environment after start-up.
+type Config struct {
+	Env         Env
+	DatabaseURL string
+	// DBMaxConns caps the connection pool of one process.
+	DBMaxConns int32
+
+	Addr string
+	// MetricsAddr, when set, serves /metrics on its own listener; when empty
+	// /metrics is served on Addr to admins only.
+	MetricsAddr    string
+	TrustedProxies []*net.IPNet
+	BodyLimit      string
+	RequestTimeout time.Duration
+	// ShutdownTimeout bounds how long in-flight requests and jobs may run
+	// after SIGTERM before they are cancelled.
+	ShutdownTimeout time.Duration
+
+	LogLevel  string
+	LogFormat string
+
+	TokenIssuer     string
+	TokenAudience   string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	// SigningKey signs new access tokens; VerifyKeys (which include the
+	// signing key's public half) are all accepted, so keys can rotate.
+	SigningKey ed25519.PrivateKey
+	VerifyKeys []ed25519.PublicKey
+
+	// DataKey encrypts sensitive fields at rest; PreviousDataKeys still
+	// decrypt values written before a rotation.
+	DataKey          []byte
+	PreviousDataKeys [][]byte
+
+	// SMTPURL (smtp://user:pass@host:port) enables e-mail notifications.
+	SMTPURL  string
+	SMTPFrom string
+
+	// GeneratedKeys is true when dev keys were derived because none were set.
+	GeneratedKeys bool
+}
+
+// Lookup returns an environment variable's value and whether it is set.
+type Lookup func(string) (string, bool)
+
+// LoadFromEnv reads the process environment.
+func LoadFromEnv() (*Config, error) { return Load(os.LookupEnv) }
+
+// Load builds a Config from lookup. The error names the first bad variable
+// and what is wrong with it, in one line.
+func Load(lookup Lookup) (*Config, error) {
+	p := parser{lookup: lookup}
+	c := &Config{}
+
+	switch env := Env(p.str("BANGFU_ENV", "dev")); env {
+	case EnvDev, EnvProd:
+		c.Env = env
+	default:
+		p.fail("BANGFU_ENV", "must be dev or prod, got %q", env)
+	}
+	c.DatabaseURL = p.secret("DATABASE_URL")
+	if c.DatabaseURL == "" {
+		p.fail("DATABASE_URL", "is required (for example postgres://bangfu:bangfu@127.0.0.1:5432/bangfu)")
+	}
+	c.DBMaxConns = int32(p.intRange("BANGFU_DB_MAX_CONNS", 20, 2, 1000))
+	c.Addr = p.addr("BANGFU_ADDR", ":8080")
+	c.MetricsAddr = p.addr("BANGFU_METRICS_ADDR", "")
+	c.TrustedProxies = p.cidrs("BANGFU_TRUSTED_PROXIES")
+	c.BodyLimit = p.str("BANGFU_BODY_LIMIT", "12M")
+	c.RequestTimeout = p.duration("BANGFU_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
+	c.ShutdownTimeout = p.duration("BANGFU_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute)
+
+	c.LogLevel = p.oneOf("BANGFU_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+	defaultFormat := "text"
+	if c.Env == EnvProd {
+		defaultFormat = "json"
+	}
+	c.LogFormat = p.oneOf("BANGFU_LOG_FORMAT", defaultFormat, "json", "text")
+
+	c.TokenIssuer = p.str("BANGFU_TOKEN_ISSUER", "bangfu")
+	c.TokenAudience = p.str("BANGFU_TOKEN_AUDIENCE", "bangfu-api")
+	c.AccessTokenTTL = p.duration("BANGFU_ACCESS_TOKEN_TTL", 15*time.Minute, 30*time.Second, 15*time.Minute)
+	c.RefreshTokenTTL = p.duration("BANGFU_REFRESH_TOKEN_TTL", 30*24*time.Hour, time.Minute, 90*24*time.Hour)
+
+	c.SigningKey = p.signingKey("BANGFU_TOKEN_SIGNING_KEY")
+	c.VerifyKeys = p.publicKeys("BANGFU_TOKEN_VERIFY_KEYS")
+	c.DataKey = p.dataKey("BANGFU_DATA_KEY")
+	for i, s := range p.list("BANGFU_DATA_KEYS_PREVIOUS") {
+		k, err := decodeDataKey(s)
+		if err != nil {
+			p.fail("BANGFU_DATA_KEYS_PREVIOUS", "entry %d: %v", i+1, err)
+		}
+		c.PreviousDataKeys = append(c.PreviousDataKeys, k)
+	}
+
+	c.SMTPURL = p.secret("BANGFU_SMTP_URL")
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			p.fail("BANGFU_SMTP_URL", "must look like smtp://user:password@host:587")
+		}
+	}
+	c.SMTPFrom = p.str("BANGFU_SMTP_FROM", "bangfu@localhost")
+
+	if p.err != nil {
+		return nil, p.err
+	}
+
+	if c.SigningKey == nil || c.DataKey == nil {
+		if c.Env == EnvProd {
+			missing := "BANGFU_TOKEN_SIGNING_KEY"
+			if c.SigningKey != nil {
+				missing = "BANGFU_DATA_KEY"
+			}
+			return nil, fmt.Errorf("%s: is required when BANGFU_ENV=prod (run `bangfu keys generate`)", missing)
+		}
+		c.GeneratedKeys = true
+		if c.SigningKey == nil {
+			c.SigningKey = DevSigningKey()
+		}
+		if c.DataKey == nil {
+			c.DataKey = DevDataKey()
+		}
+	}
+	c.VerifyKeys = append([]ed25519.PublicKey{c.SigningKey.Public().(ed25519.PublicKey)}, c.VerifyKeys...)
+	return c, nil
+}
+
+// DevSigningKey is the fixed key used in dev when none is configured. It is
+// derived from a public string: anyone can forge tokens signed with it, which
+// is why prod refuses to start without a real key.
+func DevSigningKey() ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("bangfu development signing key - never use in production"))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// DevDataKey is the fixed data-encryption key used in dev when none is set.
+// It is stable so that demo data stays readable across restarts.
+func DevDataKey() []byte {
+	k := sha256.Sum256([]byte("bangfu development data key - never use in production"))
+	return k[:]
+}
+
+type parser struct {
+	lookup Lookup
+	err    error
+}
+
+func (p *parser) fail(name, format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *parser) raw(name string) (string, bool) {
+	v, ok := p.lookup(name)
+	return strings.TrimSpace(v), ok && strings.TrimSpace(v) != ""
+}
+
+func (p *parser) str(name, def string) string {
+	if v, ok := p.raw(name); ok {
+		return v
+	}
+	return def
+}
+
+// secret reads name, or the file named by name_FILE. Setting both is an error.
+func (p *parser) secret(name string) string {
+	v, ok := p.raw(name)
+	file, fileOK := p.raw(name + "_FILE")
+	switch {
+	case ok && fileOK:
+		p.fail(name, "set either %s or %s_FILE, not both", name, name)
+	case fileOK:
+		b, err := os.ReadFile(file)
+		if err != nil {
+			p.fail(name+"_FILE", "cannot read %s: %v", file, errors.Unwrap(err))
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return v
+}
+
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := p.str(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	return def
+}
+
+func (p *parser) intRange(name string, def, lo, hi int) int {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, "must be a whole number from %d to %d, got %q", lo, hi, v)
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		p.fail(name, "must be a duration from %s to %s (like 30s or 15m), got %q", lo, hi, v)
+		return def
+	}
+	return d
+}
+
+func (p *parser) addr(name, def string) string {
+	v := p.str(name, def)
+	if v == "" {
+		return v
+	}
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		p.fail(name, "must be host:port or :port, got %q", v)
+	}
+	return v
+}
+
+func (p *parser) list(name string) []string {
+	v := p.secret(name)
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		out = append(out, f)
+	}
+	return out
+}
+
+func (p *parser) cidrs(name string) []*net.IPNet {
+	var out []*net.IPNet
+	for _, s := range p.list(name) {
+		if !strings.Contains(s, "/") {
+			if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
+				s += "/32"
+			} else {
+				s += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			p.fail(name, "%q is not an IP address or CIDR range", s)
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func (p *parser) signingKey(name string) ed25519.PrivateKey {
+	v := p.secret(name)
+	if v == "" {
+		return nil
+	}
+	k, err := ParseSigningKey(v)
+	if err != nil {
+		p.fail(name, "%v", err)
+	}
+	return k
+}
+
+func (p *parser) publicKeys(name string) []ed25519.PublicKey {
+	v := p.secret(name)
+	var keys []ed25519.PublicKey
+	rest := []byte(v)
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+		k, ok := pub.(ed25519.PublicKey)
+		if err != nil || !ok {
+			p.fail(name, "holds a PEM block that is not an Ed25519 public key")
+			return nil
+		}
+		keys = append(keys, k)
+	}
+	if strings.TrimSpace(string(rest)) != "" {
+		p.fail(name, "must be a list of PEM-encoded Ed25519 public keys")
+	}
+	return keys
+}
+
+func (p *parser) dataKey(name string) []byte {
+	v := p.secret(name)
+	if v == "" {
+		return nil
+	}
+	k, err := decodeDataKey(v)
+	if err != nil {
+		p.fail(name, "%v", err)
+	}
+	return k
+}
+
+func decodeDataKey(s string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(k) != 32 {
+		return nil, errors.New("must be 32 random bytes in base64 (run `bangfu keys generate`)")
+	}
+	return k, nil
+}
+
+// ParseSigningKey accepts an Ed25519 private key as PKCS#8 PEM or as a
+// base64 32-byte seed.
+func ParseSigningKey(s string) (ed25519.PrivateKey, error) {
+	if block, _ := pem.Decode([]byte(s)); block != nil {
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if pk, ok := k.(ed25519.PrivateKey); err == nil && ok {
+			return pk, nil
+		}
+		return nil, errors.New("is a PEM block but not a PKCS#8 Ed25519 private key")
+	}
+	seed, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, errors.New("must be a PKCS#8 PEM Ed25519 private key or a base64 32-byte seed")
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// PublicKeyPEM encodes an Ed25519 public key as PKIX PEM, the format
+// BANGFU_TOKEN_VERIFY_KEYS reads.
+func PublicKeyPEM(k ed25519.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}

@@ -1,0 +1,386 @@
+// Package directory keeps the schools, their departments and the people who
+// log in. Admins manage it; everyone else reads the part of it they belong to.
+package directory
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/password"
+	"github.com/bangfu/bangfu/internal/postgres"
+)
+
+func init() {
+	postgres.RegisterConstraint("schools_code_key", "code", "is already used by another school")
+	postgres.RegisterConstraint("schools_name_key", "name", "is already used by another school")
+	postgres.RegisterConstraint("departments_school_name_key", "name", "is already used by another department of this school")
+	postgres.RegisterConstraint("users_username_key", "username", "is already taken")
+	postgres.RegisterConstraint("users_department_fkey", "department_id", "is not a department of the user's school")
+	postgres.RegisterConstraint("users_school_id_fkey", "school_id", "is not a known school")
+	postgres.RegisterConstraint("departments_school_id_fkey", "school_id", "is not a known school")
+}
+
+// School is an institution whose graduates bangfu follows.
+type School struct {
+	ID        int64     `json:"id"`
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	Region    string    `json:"region"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Department belongs to one school.
+type Department struct {
+	ID        int64     `json:"id"`
+	SchoolID  int64     `json:"school_id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// User is someone who logs in.
+type User struct {
+	ID           int64       `json:"id"`
+	Username     string      `json:"username"`
+	DisplayName  string      `json:"display_name"`
+	Role         bangfu.Role `json:"role"`
+	SchoolID     *int64      `json:"school_id"`
+	DepartmentID *int64      `json:"department_id"`
+	StudentID    *int64      `json:"student_id"`
+	Email        string      `json:"email"`
+	Disabled     bool        `json:"disabled"`
+	CreatedAt    time.Time   `json:"created_at"`
+	UpdatedAt    time.Time   `json:"updated_at"`
+	Version      int         `json:"version"`
+	PasswordHash string      `json:"-"`
+}
+
+// Actor returns the actor that u acts as.
+func (u User) Actor() bangfu.Actor {
+	return bangfu.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, SchoolID: u.SchoolID, DepartmentID: u.DepartmentID, StudentID: u.StudentID}
+}
+
+// Service reads and changes the directory.
+type Service struct {
+	DB             *postgres.DB
+	PasswordParams password.Params
+	// OnUserChanged is called, inside the transaction, after a user is
+	// disabled, re-roled or re-schooled, or their password reset; auth uses it
+	// to revoke the user's refresh tokens.
+	OnUserChanged func(ctx context.Context, tx pgx.Tx, userID int64) error
+}
+
+var schoolCodeRE = regexp.MustCompile(`^[0-9]{10}$`)
+
+// SchoolInput creates a school.
+type SchoolInput struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Region string `json:"region"`
+}
+
+func checkName(p *bangfu.Problems, field, v string, max int) {
+	switch {
+	case strings.TrimSpace(v) == "":
+		p.Add(field, "is required")
+	case utf8.RuneCountInString(v) > max:
+		p.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+}
+
+// CreateSchool adds a school. The code is the ten-digit 学校标识码.
+func (s *Service) CreateSchool(ctx context.Context, in SchoolInput) (School, error) {
+	in.Code, in.Name, in.Region = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name), strings.TrimSpace(in.Region)
+	var p bangfu.Problems
+	if in.Code == "" {
+		p.Add("code", "is required")
+	} else if !schoolCodeRE.MatchString(in.Code) {
+		p.Add("code", "must be the ten-digit 学校标识码")
+	}
+	checkName(&p, "name", in.Name, 100)
+	p.Check(utf8.RuneCountInString(in.Region) <= 100, "region", "must be at most 100 characters")
+	if err := p.Err(); err != nil {
+		return School{}, err
+	}
+	var sc School
+	err := s.DB.Pool.QueryRow(ctx, `INSERT INTO schools (code, name, region) VALUES ($1, $2, $3)
+		RETURNING id, code, name, region, created_at`, in.Code, in.Name, in.Region).
+		Scan(&sc.ID, &sc.Code, &sc.Name, &sc.Region, &sc.CreatedAt)
+	return sc, postgres.FormatError(err, "school")
+}
+
+// ListSchools returns the schools a may see: all of them for admin and
+// province, their own for everyone else.
+func (s *Service) ListSchools(ctx context.Context, a bangfu.Actor, pg bangfu.Page) (bangfu.List[School], error) {
+	var only *int64
+	if a.Role != bangfu.RoleAdmin && a.Role != bangfu.RoleProvince {
+		only = a.SchoolID
+		if only == nil {
+			return bangfu.NewList[School](nil, pg.Limit, nil), nil
+		}
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, code, name, region, created_at FROM schools
+		WHERE id > $1 AND ($2::bigint IS NULL OR id = $2) ORDER BY id LIMIT $3`, pg.After, only, pg.Limit+1)
+	if err != nil {
+		return bangfu.List[School]{}, err
+	}
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[School])
+	return bangfu.NewList(items, pg.Limit, func(s School) int64 { return s.ID }), err
+}
+
+// School returns one school.
+func (s *Service) School(ctx context.Context, id int64) (School, error) {
+	rows, _ := s.DB.Pool.Query(ctx, `SELECT id, code, name, region, created_at FROM schools WHERE id = $1`, id)
+	sc, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[School])
+	return sc, postgres.FormatError(err, "school")
+}
+
+// canSeeSchool hides other schools from school-bound roles as not found.
+func canSeeSchool(a bangfu.Actor, schoolID int64) error {
+	if a.Role == bangfu.RoleAdmin || a.Role == bangfu.RoleProvince || a.InSchool(schoolID) {
+		return nil
+	}
+	return bangfu.NotFound("school")
+}
+
+// CreateDepartment adds a department to a school.
+func (s *Service) CreateDepartment(ctx context.Context, schoolID int64, name string) (Department, error) {
+	name = strings.TrimSpace(name)
+	var p bangfu.Problems
+	checkName(&p, "name", name, 100)
+	if err := p.Err(); err != nil {
+		return Department{}, err
+	}
+	if _, err := s.School(ctx, schoolID); err != nil {
+		return Department{}, err
+	}
+	var d Department
+	err := s.DB.Pool.QueryRow(ctx, `INSERT INTO departments (school_id, name) VALUES ($1, $2)
+		RETURNING id, school_id, name, created_at`, schoolID, name).Scan(&d.ID, &d.SchoolID, &d.Name, &d.CreatedAt)
+	return d, postgres.FormatError(err, "department")
+}
+
+// ListDepartments lists a school's departments, if a may see the school.
+func (s *Service) ListDepartments(ctx context.Context, a bangfu.Actor, schoolID int64, pg bangfu.Page) (bangfu.List[Department], error) {
+	if err := canSeeSchool(a, schoolID); err != nil {
+		return bangfu.List[Department]{}, err
+	}
+	if _, err := s.School(ctx, schoolID); err != nil {
+		return bangfu.List[Department]{}, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, school_id, name, created_at FROM departments
+		WHERE school_id = $1 AND id > $2 ORDER BY id LIMIT $3`, schoolID, pg.After, pg.Limit+1)
+	if err != nil {
+		return bangfu.List[Department]{}, err
+	}
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Department])
+	return bangfu.NewList(items, pg.Limit, func(d Department) int64 { return d.ID }), err
+}
+
+const userColumns = `id, username, display_name, role, school_id, department_id, student_id, email, disabled, created_at, updated_at, version, password_hash`
+
+func scanUser(row pgx.CollectableRow) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.SchoolID, &u.DepartmentID, &u.StudentID,
+		&u.Email, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.Version, &u.PasswordHash)
+	return u, err
+}
+
+// UserInput creates a user.
+type UserInput struct {
+	Username     string      `json:"username"`
+	DisplayName  string      `json:"display_name"`
+	Role         bangfu.Role `json:"role"`
+	SchoolID     *int64      `json:"school_id"`
+	DepartmentID *int64      `json:"department_id"`
+	Email        string      `json:"email"`
+	Password     string      `json:"password"`
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
+
+func checkPlacement(p *bangfu.Problems, role bangfu.Role, schoolID, departmentID *int64) {
+	switch {
+	case !role.Valid():
+		p.Add("role", "must be one of student, counselor, supervisor, province, admin")
+	case role.NeedsSchool() && schoolID == nil:
+		p.Add("school_id", "is required for role "+string(role))
+	case !role.NeedsSchool() && schoolID != nil:
+		p.Add("school_id", "must be empty for role "+string(role))
+	case departmentID != nil && schoolID == nil:
+		p.Add("department_id", "needs a school_id")
+	}
+}
+
+func checkEmail(p *bangfu.Problems, email string) {
+	if email != "" && (len(email) > 254 || !strings.Contains(email, "@") || strings.ContainsAny(email, " \r\n")) {
+		p.Add("email", "is not an e-mail address")
+	}
+}
+
+// CreateUser adds a user with a password.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	if in.DisplayName == "" {
+		in.DisplayName = in.Username
+	}
+	in.Email = strings.TrimSpace(in.Email)
+	var p bangfu.Problems
+	if in.Username == "" {
+		p.Add("username", "is required")
+	} else if !usernameRE.MatchString(in.Username) {
+		p.Add("username", "must be 3-64 lowercase letters, digits, '.', '_' or '-'")
+	}
+	checkName(&p, "display_name", in.DisplayName, 100)
+	if in.Role == "" {
+		p.Add("role", "is required")
+	}
+	checkPlacement(&p, in.Role, in.SchoolID, in.DepartmentID)
+	checkEmail(&p, in.Email)
+	if msg := password.CheckStrength(in.Password); msg != "" {
+		p.Add("password", msg)
+	}
+	if err := p.Err(); err != nil {
+		return User{}, err
+	}
+	hash, err := password.Hash(in.Password, s.PasswordParams)
+	if err != nil {
+		return User{}, err
+	}
+	rows, _ := s.DB.Pool.Query(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, email, password_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+userColumns,
+		in.Username, in.DisplayName, in.Role, in.SchoolID, in.DepartmentID, in.Email, hash)
+	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
+	return u, postgres.FormatError(err, "user")
+}
+
+// UserFilter narrows ListUsers.
+type UserFilter struct {
+	Role     bangfu.Role
+	SchoolID *int64
+}
+
+// ListUsers lists users, newest last, for admins.
+func (s *Service) ListUsers(ctx context.Context, f UserFilter, pg bangfu.Page) (bangfu.List[User], error) {
+	if f.Role != "" && !f.Role.Valid() {
+		return bangfu.List[User]{}, (bangfu.Problems{"role": "must be one of student, counselor, supervisor, province, admin"}).Err()
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT `+userColumns+` FROM users
+		WHERE id > $1 AND ($2 = '' OR role = $2) AND ($3::bigint IS NULL OR school_id = $3)
+		ORDER BY id LIMIT $4`, pg.After, string(f.Role), f.SchoolID, pg.Limit+1)
+	if err != nil {
+		return bangfu.List[User]{}, err
+	}
+	items, err := pgx.CollectRows(rows, scanUser)
+	return bangfu.NewList(items, pg.Limit, func(u User) int64 { return u.ID }), err
+}
+
+// User returns one user.
+func (s *Service) User(ctx context.Context, id int64) (User, error) {
+	rows, _ := s.DB.Pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
+	return u, postgres.FormatError(err, "user")
+}
+
+// UserByUsername returns the user with that (case-insensitive) username.
+func (s *Service) UserByUsername(ctx context.Context, username string) (User, error) {
+	rows, _ := s.DB.Pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE username = lower($1)`, username)
+	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
+	return u, postgres.FormatError(err, "user")
+}
+
+// UserPatch changes a user; absent fields stay as they are.
+type UserPatch struct {
+	DisplayName  *string                `json:"display_name"`
+	Email        *string                `json:"email"`
+	Role         *bangfu.Role           `json:"role"`
+	SchoolID     bangfu.Nullable[int64] `json:"school_id"`
+	DepartmentID bangfu.Nullable[int64] `json:"department_id"`
+	Disabled     *bool                  `json:"disabled"`
+	Password     *string                `json:"password"`
+}
+
+// UpdateUser applies patch to user id if its version is still version.
+// It returns precondition_failed when someone changed the user in between.
+func (s *Service) UpdateUser(ctx context.Context, id int64, version int, patch UserPatch) (User, error) {
+	var out User
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
+		u, err := pgx.CollectExactlyOneRow(rows, scanUser)
+		if err != nil {
+			return postgres.FormatError(err, "user")
+		}
+		if u.Version != version {
+			return bangfu.Errorf(bangfu.EPRECONDITIONFAILED, "The user was changed since version %d; reload it (now version %d).", version, u.Version)
+		}
+		before := u
+		var p bangfu.Problems
+		if patch.DisplayName != nil {
+			u.DisplayName = strings.TrimSpace(*patch.DisplayName)
+			checkName(&p, "display_name", u.DisplayName, 100)
+		}
+		if patch.Email != nil {
+			u.Email = strings.TrimSpace(*patch.Email)
+			checkEmail(&p, u.Email)
+		}
+		if patch.Role != nil {
+			u.Role = *patch.Role
+			if !u.Role.NeedsSchool() {
+				// Province and admin users belong to no school.
+				u.SchoolID, u.DepartmentID = nil, nil
+			}
+		}
+		if patch.SchoolID.Set {
+			u.SchoolID = patch.SchoolID.Ptr()
+			if !patch.DepartmentID.Set {
+				u.DepartmentID = nil
+			}
+		}
+		if patch.DepartmentID.Set {
+			u.DepartmentID = patch.DepartmentID.Ptr()
+		}
+		checkPlacement(&p, u.Role, u.SchoolID, u.DepartmentID)
+		if patch.Disabled != nil {
+			u.Disabled = *patch.Disabled
+		}
+		if patch.Password != nil {
+			if msg := password.CheckStrength(*patch.Password); msg != "" {
+				p.Add("password", msg)
+			} else if u.PasswordHash, err = password.Hash(*patch.Password, s.PasswordParams); err != nil {
+				return err
+			}
+		}
+		if err := p.Err(); err != nil {
+			return err
+		}
+		rows, _ = tx.Query(ctx, `UPDATE users SET display_name = $2, email = $3, role = $4, school_id = $5, department_id = $6,
+			disabled = $7, password_hash = $8, updated_at = now(), version = version + 1
+			WHERE id = $1 RETURNING `+userColumns,
+			id, u.DisplayName, u.Email, u.Role, u.SchoolID, u.DepartmentID, u.Disabled, u.PasswordHash)
+		out, err = pgx.CollectExactlyOneRow(rows, scanUser)
+		if err != nil {
+			return postgres.FormatError(err, "user")
+		}
+		changedAccess := before.Role != out.Role || !eq(before.SchoolID, out.SchoolID) ||
+			!eq(before.DepartmentID, out.DepartmentID) || out.Disabled || before.PasswordHash != out.PasswordHash
+		if changedAccess && s.OnUserChanged != nil {
+			return s.OnUserChanged(ctx, tx, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func eq(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

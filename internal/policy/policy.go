@@ -1,0 +1,110 @@
+// Package policy is the one place that says which role may do what. Every
+// route names its Action; the HTTP layer asks Allowed before the handler
+// runs, and domain services then decide whether this actor may touch this
+// record (see Relation).
+package policy
+
+import (
+	"slices"
+
+	"github.com/bangfu/bangfu"
+)
+
+// Action is something a route does.
+type Action string
+
+// The actions. Each route in internal/httpapi/routes.go names one.
+const (
+	// Public needs no login (login, refresh, health, JWKS).
+	Public Action = "public"
+	// Self is what any logged-in user may do to their own session and inbox.
+	Self Action = "self"
+
+	UsersManage   Action = "users:manage"
+	SchoolsManage Action = "schools:manage"
+	SchoolsRead   Action = "schools:read"
+	MetricsRead   Action = "metrics:read"
+	JobsAdmin     Action = "jobs:admin"
+	SettingsRead  Action = "settings:read"
+	SettingsWrite Action = "settings:write"
+	AuditRead     Action = "audit:read"
+
+	StudentsRead      Action = "students:read"
+	StudentsWrite     Action = "students:write"
+	StudentsUnmask    Action = "students:unmask"
+	StudentsImport    Action = "students:import"
+	AccountsCreate    Action = "students:account"
+	HardshipsWrite    Action = "hardships:write"
+	HardshipsVerify   Action = "hardships:verify"
+	PlansRead         Action = "plans:read"
+	PlansWrite        Action = "plans:write"
+	PlansAcknowledge  Action = "plans:acknowledge"
+	LedgerRead        Action = "ledger:read"
+	LedgerAppend      Action = "ledger:append"
+	LedgerVerify      Action = "ledger:verify"
+	DestinationWrite  Action = "destination:write"
+	DestinationVerify Action = "destination:verify"
+	OwnFile           Action = "me:file"
+
+	EscalationsRead Action = "escalations:read"
+	EscalationsAct  Action = "escalations:act"
+)
+
+var (
+	student    = bangfu.RoleStudent
+	counselor  = bangfu.RoleCounselor
+	supervisor = bangfu.RoleSupervisor
+	province   = bangfu.RoleProvince
+	admin      = bangfu.RoleAdmin
+)
+
+// table lists the roles allowed each action. An action missing here is
+// allowed to nobody.
+var table = map[Action][]bangfu.Role{
+	Self: bangfu.Roles,
+
+	UsersManage:   {admin},
+	SchoolsManage: {admin},
+	SchoolsRead:   {counselor, supervisor, province, admin},
+	MetricsRead:   {admin},
+	JobsAdmin:     {admin},
+	SettingsRead:  {admin},
+	SettingsWrite: {admin},
+	AuditRead:     {supervisor, admin},
+
+	// Admin manages users but is not a case worker: no access to files.
+	StudentsRead:      {counselor, supervisor, province},
+	StudentsWrite:     {counselor, supervisor},
+	StudentsUnmask:    {counselor, supervisor},
+	StudentsImport:    {counselor, supervisor},
+	AccountsCreate:    {counselor, supervisor},
+	HardshipsWrite:    {counselor, supervisor},
+	HardshipsVerify:   {supervisor},
+	PlansRead:         {counselor, supervisor, province},
+	PlansWrite:        {counselor, supervisor},
+	PlansAcknowledge:  {student},
+	LedgerRead:        {student, counselor, supervisor, province},
+	LedgerAppend:      {counselor, supervisor},
+	LedgerVerify:      {counselor, supervisor, province},
+	DestinationWrite:  {student, counselor, supervisor},
+	DestinationVerify: {supervisor},
+	OwnFile:           {student},
+
+	EscalationsRead: {counselor, supervisor, province},
+	EscalationsAct:  {counselor, supervisor, province},
+}
+
+// Allowed reports whether role may perform action at all. Public actions
+// are allowed to everyone, including no role.
+func Allowed(role bangfu.Role, action Action) bool {
+	if action == Public {
+		return true
+	}
+	return slices.Contains(table[action], role)
+}
+
+// Known reports whether action has an entry in the table.
+func Known(action Action) bool {
+	_, ok := table[action]
+	return ok || action == Public
+}
