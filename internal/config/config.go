@@ -263,25 +263,21 @@ func (p *parser) addr(name, def string) string {
 }
 
 func (p *parser) list(name string) []string {
-	v := p.secret(name)
-	var out []string
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(p.secret(name), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })
 }
 
 func (p *parser) cidrs(name string) []*net.IPNet {
 	var out []*net.IPNet
 	for _, s := range p.list(name) {
+		cidr := s
 		if !strings.Contains(s, "/") {
 			if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
-				s += "/32"
+				cidr += "/32"
 			} else {
-				s += "/128"
+				cidr += "/128"
 			}
 		}
-		_, n, err := net.ParseCIDR(s)
+		_, n, err := net.ParseCIDR(cidr)
 		if err != nil {
 			p.fail(name, "%q is not an IP address or CIDR range", s)
 			continue

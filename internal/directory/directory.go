@@ -238,7 +238,9 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	} else if !usernameRE.MatchString(in.Username) {
 		p.Add("username", "must be 3-64 lowercase letters, digits, '.', '_' or '-'")
 	}
-	checkName(&p, "display_name", in.DisplayName, 100)
+	if in.Username != "" {
+		checkName(&p, "display_name", in.DisplayName, 100)
+	}
 	if in.Role == "" {
 		p.Add("role", "is required")
 	}

@@ -53,11 +53,23 @@ func NewURL(tb testing.TB) string {
 	if templateErr != nil {
 		tb.Fatalf("build template database: %v", templateErr)
 	}
+	return create(tb, admin, "TEMPLATE "+templateName)
+}
+
+// NewEmptyURL creates a fresh database with no schema at all, for tests of
+// migrations, and returns its URL. It is dropped when tb ends.
+func NewEmptyURL(tb testing.TB) string {
+	tb.Helper()
+	return create(tb, AdminURL(tb), "")
+}
+
+func create(tb testing.TB, admin, options string) string {
+	tb.Helper()
 	name := Prefix + randomHex(8)
 	ctx := context.Background()
 	conn := mustConnect(tb, admin)
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
+	if _, err := conn.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s %s`, name, options)); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {

@@ -1,0 +1,91 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bangfu/bangfu/internal/config"
+)
+
+func env(kv map[string]string) config.Lookup {
+	return func(k string) (string, bool) {
+		v, ok := kv[k]
+		return v, ok
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z"}))
+	require.NoError(t, err)
+	require.Equal(t, config.EnvDev, c.Env)
+	require.Equal(t, ":8080", c.Addr)
+	require.Equal(t, 15*time.Minute, c.AccessTokenTTL)
+	require.True(t, c.GeneratedKeys)
+	require.Len(t, c.DataKey, 32)
+	require.Len(t, c.VerifyKeys, 1)
+	require.Equal(t, "text", c.LogFormat)
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "postgres://x@y/z"}
+	for name, tc := range map[string]struct {
+		k, v, want string
+	}{
+		"env":          {"BANGFU_ENV", "staging", `BANGFU_ENV: must be dev or prod, got "staging"`},
+		"addr":         {"BANGFU_ADDR", "8080", `BANGFU_ADDR: must be host:port or :port, got "8080"`},
+		"ttl too long": {"BANGFU_ACCESS_TOKEN_TTL", "1h", `BANGFU_ACCESS_TOKEN_TTL: must be a duration from 30s to 15m0s (like 30s or 15m), got "1h"`},
+		"pool":         {"BANGFU_DB_MAX_CONNS", "lots", `BANGFU_DB_MAX_CONNS: must be a whole number from 2 to 1000, got "lots"`},
+		"data key":     {"BANGFU_DATA_KEY", "c2hvcnQ=", "BANGFU_DATA_KEY: must be 32 random bytes in base64 (run `bangfu keys generate`)"},
+		"proxies":      {"BANGFU_TRUSTED_PROXIES", "10.0.0.0/8, nonsense", `BANGFU_TRUSTED_PROXIES: "nonsense" is not an IP address or CIDR range`},
+		"smtp":         {"BANGFU_SMTP_URL", "mail.example.com", "BANGFU_SMTP_URL: must look like smtp://user:password@host:587"},
+		"signing key":  {"BANGFU_TOKEN_SIGNING_KEY", "xyz", "BANGFU_TOKEN_SIGNING_KEY: must be a PKCS#8 PEM Ed25519 private key or a base64 32-byte seed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			kv := map[string]string{tc.k: tc.v}
+			for k, v := range base {
+				kv[k] = v
+			}
+			_, err := config.Load(env(kv))
+			require.EqualError(t, err, tc.want)
+		})
+	}
+	_, err := config.Load(env(nil))
+	require.ErrorContains(t, err, "DATABASE_URL: is required")
+}
+
+func TestProdNeedsRealKeys(t *testing.T) {
+	t.Parallel()
+	_, err := config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z", "BANGFU_ENV": "prod"}))
+	require.EqualError(t, err, "BANGFU_TOKEN_SIGNING_KEY: is required when BANGFU_ENV=prod (run `bangfu keys generate`)")
+
+	c, err := config.Load(env(map[string]string{
+		"DATABASE_URL": "postgres://x@y/z", "BANGFU_ENV": "prod",
+		"BANGFU_TOKEN_SIGNING_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		"BANGFU_DATA_KEY":          "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+	}))
+	require.NoError(t, err)
+	require.False(t, c.GeneratedKeys)
+	require.Equal(t, "json", c.LogFormat)
+}
+
+func TestSecretsFromFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "db")
+	require.NoError(t, os.WriteFile(file, []byte("postgres://secret@db/bangfu\n"), 0o600))
+	c, err := config.Load(env(map[string]string{"DATABASE_URL_FILE": file}))
+	require.NoError(t, err)
+	require.Equal(t, "postgres://secret@db/bangfu", c.DatabaseURL)
+
+	_, err = config.Load(env(map[string]string{"DATABASE_URL_FILE": file, "DATABASE_URL": "x"}))
+	require.EqualError(t, err, "DATABASE_URL: set either DATABASE_URL or DATABASE_URL_FILE, not both")
+
+	_, err = config.Load(env(map[string]string{"DATABASE_URL_FILE": filepath.Join(dir, "missing")}))
+	require.ErrorContains(t, err, "DATABASE_URL_FILE: cannot read")
+}
