@@ -134,6 +134,15 @@ func TestEndToEnd(t *testing.T) {
 	status, _ = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "e2e.counselor", "password": "counselor password"})
 	require.Equal(t, http.StatusOK, status)
 
+	// The demo counselor has a caseload; the demo student sees their own plan.
+	_, session = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "counselor", "password": "bangfu-demo-counselor"})
+	status, list := call(http.MethodGet, "/api/v1/students", session["access_token"].(string), nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, list["items"], 6)
+	_, session = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "student", "password": "bangfu-demo-student"})
+	status, myPlan := call(http.MethodGet, "/api/v1/me/plan", session["access_token"].(string), nil)
+	require.Equal(t, http.StatusOK, status, "%v", myPlan)
+
 	stop()
 	require.NoError(t, <-done, "graceful shutdown exits cleanly")
 	_, err = http.Get(base + "/healthz")

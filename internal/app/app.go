@@ -20,12 +20,18 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/auth"
 	"github.com/bangfu/bangfu/internal/config"
+	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/httpapi"
+	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/password"
+	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/postgres"
+	"github.com/bangfu/bangfu/internal/sealed"
 )
 
 // Options choose what a process runs.
@@ -41,16 +47,22 @@ type Options struct {
 
 // App is a wired process.
 type App struct {
-	Config    *config.Config
-	Log       *slog.Logger
-	DB        *postgres.DB
-	Clock     bangfu.Clock
-	River     *river.Client[pgx.Tx]
-	Metrics   *prometheus.Registry
-	Tokens    *auth.Tokens
-	Auth      *auth.Service
-	Directory *directory.Service
-	Server    *httpapi.Server
+	Config       *config.Config
+	Log          *slog.Logger
+	DB           *postgres.DB
+	Clock        bangfu.Clock
+	River        *river.Client[pgx.Tx]
+	Metrics      *prometheus.Registry
+	Tokens       *auth.Tokens
+	Auth         *auth.Service
+	Directory    *directory.Service
+	Box          *sealed.Box
+	Graduates    *graduate.Service
+	Plans        *plan.Service
+	Ledger       *ledger.Service
+	Destinations *destination.Service
+	Audit        *audit.Service
+	Server       *httpapi.Server
 
 	workers bool
 	jobsUI  *riverui.Handler
@@ -75,6 +87,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Directory = &directory.Service{DB: db, PasswordParams: pw}
 	a.Auth = &auth.Service{DB: db, Directory: a.Directory, Tokens: a.Tokens, RefreshTTL: cfg.RefreshTokenTTL, Clock: opts.Clock, Throttle: auth.DefaultThrottle}
 	a.Directory.OnUserChanged = a.Auth.RevokeUser
+	if a.Box, err = sealed.New(cfg.DataKey, cfg.PreviousDataKeys...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Graduates = &graduate.Service{DB: db, Box: a.Box, Clock: opts.Clock}
+	a.Plans = &plan.Service{DB: db, Clock: opts.Clock}
+	a.Ledger = &ledger.Service{DB: db, Clock: opts.Clock}
+	a.Destinations = &destination.Service{DB: db, Clock: opts.Clock}
+	a.Audit = &audit.Service{DB: db}
 
 	if a.River, err = a.newRiver(); err != nil {
 		db.Close()
@@ -98,6 +119,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Server = httpapi.New(httpapi.Deps{
 		Config: cfg, Logger: log, DB: db, Clock: opts.Clock,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
+		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations, Audit: a.Audit,
 		Metrics: a.Metrics, JobsUI: a.jobsUI,
 	})
 	return a, nil

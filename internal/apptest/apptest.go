@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,8 +23,10 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/app"
+	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/config"
 	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/password"
 	"github.com/bangfu/bangfu/internal/pgtest"
 )
@@ -44,6 +47,30 @@ type Env struct {
 	// DatabaseURL is the test's own database.
 	DatabaseURL string
 	seq         atomic.Int64
+	secretsMu   sync.Mutex
+	secrets     []string
+}
+
+// NeverShow makes every later response fail the test if its body holds
+// secret, except the unmask endpoint's, whose purpose is to show it.
+func (e *Env) NeverShow(secret string) {
+	e.secretsMu.Lock()
+	defer e.secretsMu.Unlock()
+	e.secrets = append(e.secrets, secret)
+}
+
+func (e *Env) checkSecrets(t testing.TB, path string, body []byte) {
+	t.Helper()
+	if strings.HasSuffix(path, "/unmask") {
+		return
+	}
+	e.secretsMu.Lock()
+	defer e.secretsMu.Unlock()
+	for _, s := range e.secrets {
+		if bytes.Contains(body, []byte(s)) {
+			t.Errorf("response to %s shows a secret in clear: %q", path, s)
+		}
+	}
 }
 
 // Options adjust New.
@@ -229,6 +256,7 @@ func (e *Env) Do(t testing.TB, c Call) *Response {
 	if !c.Unchecked {
 		checkAgainstSpec(t, req, body, resp, respBody)
 	}
+	e.checkSecrets(t, c.Path, respBody)
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: respBody}
 }
 
@@ -250,4 +278,40 @@ func (r *Response) ETagVersion(t testing.TB) int {
 	v, err := strconv.Atoi(strings.Trim(r.Header.Get("ETag"), `"`))
 	require.NoError(t, err, "ETag %q", r.Header.Get("ETag"))
 	return v
+}
+
+// IDNumber returns a valid 身份证号, unique within the test.
+func (e *Env) IDNumber() string {
+	n := e.Unique()
+	first := fmt.Sprintf("440106200%d%02d%02d%03d", n%8+1, n%12+1, n%28+1, n%1000)
+	return first + string(cnid.ResidentIDCheck(first))
+}
+
+// MustStudent creates a graduate's file as by (a counselor, assigned to
+// them, or a supervisor, unassigned unless in says otherwise).
+func (e *Env) MustStudent(t testing.TB, by directory.User, in ...graduate.Input) graduate.Student {
+	t.Helper()
+	var input graduate.Input
+	if len(in) > 0 {
+		input = in[0]
+	}
+	n := e.Unique()
+	if input.StudentNumber == "" {
+		input.StudentNumber = fmt.Sprintf("2026%06d", n)
+	}
+	if input.Name == "" {
+		input.Name = fmt.Sprintf("学生%d", n)
+	}
+	if input.IDNumber == "" {
+		input.IDNumber = e.IDNumber()
+	}
+	if input.EducationLevel == "" {
+		input.EducationLevel = "benke"
+	}
+	if input.GraduationYear == 0 {
+		input.GraduationYear = 2026
+	}
+	st, err := e.App.Graduates.Create(context.Background(), by.Actor(), input)
+	require.NoError(t, err)
+	return st
 }

@@ -5,12 +5,18 @@ package demo
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/app"
+	"github.com/bangfu/bangfu/internal/cnid"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/password"
+	"github.com/bangfu/bangfu/internal/plan"
 )
 
 // Login is a demo user's credentials.
@@ -67,5 +73,95 @@ func Seed(ctx context.Context, a *app.App) ([]Login, error) {
 		}
 		return nil
 	})
-	return logins, err
+	if err != nil {
+		return nil, err
+	}
+	return logins, seedCaseload(ctx, a)
 }
+
+// demoGraduates is the counselor's demo caseload.
+var demoGraduates = []struct {
+	number, name, id, level, major, category string
+}{
+	{"D2026001", "李明", "44010620030315201", "zhuanke", "软件技术", "dibao"},
+	{"D2026002", "陈晓燕", "44010620040622102", "zhuanke", "会计", "poverty_alleviated"},
+	{"D2026003", "黄志强", "44010620021109303", "benke", "机械设计", "disabled"},
+	{"D2026004", "周婷", "44010620030805404", "zhuanke", "电子商务", "zero_employment"},
+	{"D2026005", "吴俊杰", "44010620040117505", "benke", "市场营销", "orphan"},
+	{"D2026006", "郑雅琪", "44010620031230606", "zhuanke", "护理", "dibao"},
+}
+
+// seedCaseload gives the demo counselor graduates with hardship evidence,
+// plans and ledger entries, through the services (so audit and follow-ups
+// run as they would), and links the demo student to the first of them.
+func seedCaseload(ctx context.Context, a *app.App) error {
+	counselor, err := a.Directory.UserByUsername(ctx, "counselor")
+	if err != nil {
+		return err
+	}
+	supervisor, err := a.Directory.UserByUsername(ctx, "supervisor")
+	if err != nil {
+		return err
+	}
+	c, s := counselor.Actor(), supervisor.Actor()
+	now := a.Clock.Now()
+	for i, g := range demoGraduates {
+		var exists bool
+		if err := a.DB.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM students WHERE school_id = $1 AND student_number = $2)`,
+			*counselor.SchoolID, g.number).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			continue
+		}
+		id := g.id + string(cnid.ResidentIDCheck(g.id))
+		st, err := a.Graduates.Create(ctx, c, graduate.Input{
+			StudentNumber: g.number, Name: g.name, IDNumber: id, DepartmentID: counselor.DepartmentID,
+			Major: g.major, EducationLevel: g.level, GraduationYear: now.In(bangfu.Shanghai).Year(),
+			Phone: fmt.Sprintf("1380000%04d", i+1), Consent: true,
+			Intention: graduate.Intention{Industry: "信息技术", Region: "广州", JobType: "技术支持"},
+		})
+		if err != nil {
+			return fmt.Errorf("demo graduate %s: %w", g.number, err)
+		}
+		h, err := a.Graduates.AddHardship(ctx, c, st.ID, graduate.HardshipInput{
+			Category: g.category, EvidenceType: "困难认定证明", IssuingAuthority: "广州市民政局",
+			ValidUntil: bangfu.Today(a.Clock).AddDays(300).String(),
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := a.Graduates.VerifyHardship(ctx, s, st.ID, h.ID, graduate.Verification{Decision: "verified"}); err != nil {
+			return err
+		}
+		if _, err := a.Graduates.Update(ctx, c, st.ID, st.Version, graduate.Patch{Status: ptr("active")}); err != nil {
+			return err
+		}
+		if _, err := a.Plans.Put(ctx, c, st.ID, nil, plan.Input{
+			Goals:       []string{"毕业前落实就业岗位"},
+			CadenceDays: 7,
+			Measures: []plan.MeasureInput{
+				{Kind: "career_guidance", Description: "一对一就业指导，完善简历", Owner: counselor.DisplayName, DueOn: bangfu.Today(a.Clock).AddDays(14).String()},
+				{Kind: "job_referral", Description: "推荐不少于3个目标岗位", Owner: counselor.DisplayName, DueOn: bangfu.Today(a.Clock).AddDays(30).String()},
+				{Kind: "hongzhi_training", Description: "报名宏志助航计划培训", Owner: g.name},
+			},
+		}); err != nil {
+			return err
+		}
+		if _, err := a.Ledger.Append(ctx, c, st.ID, ledger.Input{
+			Kind: "contact", Channel: "meeting", OccurredAt: now.Add(-time.Duration(i+1) * 24 * time.Hour),
+			Summary: "面谈了解求职意向和家庭情况，制定帮扶计划", NextStep: "推荐岗位", Visibility: "shared",
+			NextFollowupOn: bangfu.Today(a.Clock).AddDays(7 - i).String(),
+		}); err != nil {
+			return err
+		}
+		if i == 0 {
+			if _, err := a.DB.Pool.Exec(ctx, `UPDATE users SET student_id = $1 WHERE username = 'student' AND student_id IS NULL`, st.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }

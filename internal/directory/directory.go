@@ -226,6 +226,12 @@ func checkEmail(p *bangfu.Problems, email string) {
 
 // CreateUser adds a user with a password.
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
+	return s.CreateUserTx(ctx, s.DB.Pool, in, nil)
+}
+
+// CreateUserTx adds a user on q; studentID links a student account to its
+// graduate file.
+func (s *Service) CreateUserTx(ctx context.Context, q postgres.Querier, in UserInput, studentID *int64) (User, error) {
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
 	if in.DisplayName == "" {
@@ -256,9 +262,9 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	rows, _ := s.DB.Pool.Query(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, email, password_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+userColumns,
-		in.Username, in.DisplayName, in.Role, in.SchoolID, in.DepartmentID, in.Email, hash)
+	rows, _ := q.Query(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, email, password_hash, student_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+userColumns,
+		in.Username, in.DisplayName, in.Role, in.SchoolID, in.DepartmentID, in.Email, hash, studentID)
 	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
 	return u, postgres.FormatError(err, "user")
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,6 +11,11 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
+	"github.com/bangfu/bangfu/internal/destination"
+	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/plan"
 )
 
 // allowed is, written out independently of internal/policy, which roles may
@@ -33,9 +39,36 @@ var allowed = map[string][]bangfu.Role{
 	"GET /api/v1/schools":                  {counselor, supervisor, province, admin},
 	"POST /api/v1/schools/:id/departments": {admin},
 	"GET /api/v1/schools/:id/departments":  {counselor, supervisor, province, admin},
+
+	"POST /api/v1/students":                             {counselor, supervisor},
+	"GET /api/v1/students":                              {counselor, supervisor, province},
+	"POST /api/v1/students/import":                      {counselor, supervisor},
+	"GET /api/v1/students/:id":                          {counselor, supervisor, province},
+	"PATCH /api/v1/students/:id":                        {counselor, supervisor},
+	"POST /api/v1/students/:id/unmask":                  {counselor, supervisor},
+	"POST /api/v1/students/:id/account":                 {counselor, supervisor},
+	"POST /api/v1/students/:id/hardships":               {counselor, supervisor},
+	"POST /api/v1/students/:id/hardships/:hid/verify":   {supervisor},
+	"GET /api/v1/students/:id/plan":                     {counselor, supervisor, province},
+	"PUT /api/v1/students/:id/plan":                     {counselor, supervisor},
+	"GET /api/v1/students/:id/plan/revisions/:n":        {counselor, supervisor, province},
+	"POST /api/v1/students/:id/plan/acknowledge":        {student},
+	"POST /api/v1/students/:id/ledger":                  {counselor, supervisor},
+	"GET /api/v1/students/:id/ledger":                   {student, counselor, supervisor, province},
+	"GET /api/v1/students/:id/ledger/verify":            {counselor, supervisor, province},
+	"POST /api/v1/students/:id/ledger/:seq/corrections": {counselor, supervisor},
+	"POST /api/v1/ledger/group":                         {counselor, supervisor},
+	"GET /api/v1/students/:id/destination":              {counselor, supervisor, province},
+	"PUT /api/v1/students/:id/destination":              {student, counselor, supervisor},
+	"POST /api/v1/students/:id/destination/verify":      {supervisor},
+	"GET /api/v1/me/file":                               {student},
+	"GET /api/v1/me/plan":                               {student},
+	"GET /api/v1/me/ledger":                             {student},
+	"GET /api/v1/audit":                                 {supervisor, admin},
 }
 
 var (
+	student    = bangfu.RoleStudent
 	counselor  = bangfu.RoleCounselor
 	supervisor = bangfu.RoleSupervisor
 	province   = bangfu.RoleProvince
@@ -88,6 +121,77 @@ func TestEveryRouteHasAPolicy(t *testing.T) {
 					require.NotContains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, resp.Status, "%s should be allowed: %s", role, resp.Body)
 				} else {
 					require.Equal(t, http.StatusForbidden, resp.Status, "%s should be refused: %s", role, resp.Body)
+				}
+			}
+		})
+	}
+}
+
+// TestRecordRules walks every route about one graduate with actors in each
+// relation to that graduate: a role the route refuses is 403; a graduate
+// the actor may not see is 404 (never 403, so existence is not revealed);
+// otherwise the request passes both checks.
+func TestRecordRules(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := t.Context()
+	school, other := env.MustSchool(t), env.MustSchool(t)
+	d1, d2 := env.MustDepartment(t, school.ID), env.MustDepartment(t, school.ID)
+	assigned := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	supervisor := env.MustUser(t, bangfu.RoleSupervisor, &school.ID)
+	idNumber := env.IDNumber()
+	env.NeverShow(idNumber) // on any route, to anyone
+	st := env.MustStudent(t, assigned, graduate.Input{DepartmentID: &d1.ID, IDNumber: idNumber, Accommodations: "轮椅通道"})
+	env.NeverShow("轮椅通道")
+	neighbour := env.MustStudent(t, assigned)
+	own, err := env.App.Graduates.CreateAccount(ctx, env.App.Directory, assigned.Actor(), st.ID, graduate.AccountInput{Username: "own.student", Password: apptest.Password})
+	require.NoError(t, err)
+	otherStudent, err := env.App.Graduates.CreateAccount(ctx, env.App.Directory, assigned.Actor(), neighbour.ID, graduate.AccountInput{Username: "other.student", Password: apptest.Password})
+	require.NoError(t, err)
+	deptSupervisor, err := env.App.Directory.CreateUser(ctx, directory.UserInput{Username: "dept.supervisor", Role: bangfu.RoleSupervisor,
+		SchoolID: &school.ID, DepartmentID: &d2.ID, Password: apptest.Password})
+	require.NoError(t, err)
+	h, err := env.App.Graduates.AddHardship(ctx, assigned.Actor(), st.ID, graduate.HardshipInput{Category: "dibao", EvidenceType: "低保证", IssuingAuthority: "民政局"})
+	require.NoError(t, err)
+	_, err = env.App.Plans.Put(ctx, assigned.Actor(), st.ID, nil, plan.Input{Goals: []string{"就业"}, CadenceDays: 7})
+	require.NoError(t, err)
+	_, err = env.App.Ledger.Append(ctx, assigned.Actor(), st.ID, ledger.Input{Kind: "note", OccurredAt: env.Clock.Now(), Summary: "建档"})
+	require.NoError(t, err)
+	_, err = env.App.Destinations.Put(ctx, assigned.Actor(), st.ID, nil, destination.Input{Code: "70"})
+	require.NoError(t, err)
+
+	actors := []struct {
+		name   string
+		user   directory.User
+		hidden bool
+	}{
+		{"own student", own, false},
+		{"another student", otherStudent, true},
+		{"assigned counselor", assigned, false},
+		{"counselor of the same school", env.MustUser(t, bangfu.RoleCounselor, &school.ID), true},
+		{"supervisor of the school", supervisor, false},
+		{"supervisor of another department", deptSupervisor, true},
+		{"supervisor of another school", env.MustUser(t, bangfu.RoleSupervisor, &other.ID), true},
+		{"province", env.MustUser(t, bangfu.RoleProvince, nil), false},
+		{"admin", env.MustUser(t, bangfu.RoleAdmin, nil), true},
+	}
+	path := strings.NewReplacer(":id", strconv.FormatInt(st.ID, 10), ":hid", strconv.FormatInt(h.ID, 10), ":n", "1", ":seq", "1")
+	for _, r := range env.App.Server.Routes() {
+		if !strings.HasPrefix(r.Path, "/api/v1/students/:id") {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		t.Run(key, func(t *testing.T) {
+			for _, ac := range actors {
+				resp := env.Do(t, apptest.Call{Method: r.Method, Path: path.Replace(r.Path), Token: env.Token(t, ac.user), Unchecked: true,
+					Body: map[string]any{}, Header: map[string]string{"If-Match": `"1"`}})
+				switch {
+				case !slices.Contains(allowed[key], ac.user.Role):
+					require.Equal(t, http.StatusForbidden, resp.Status, "%s: %s", ac.name, resp.Body)
+				case ac.hidden:
+					require.Equal(t, http.StatusNotFound, resp.Status, "%s: %s", ac.name, resp.Body)
+				default:
+					require.NotContains(t, []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound}, resp.Status, "%s: %s", ac.name, resp.Body)
 				}
 			}
 		})

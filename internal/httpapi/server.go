@@ -17,22 +17,32 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/auth"
 	"github.com/bangfu/bangfu/internal/config"
+	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
 // Deps are the services the HTTP layer calls.
 type Deps struct {
-	Config    *config.Config
-	Logger    *slog.Logger
-	DB        *postgres.DB
-	Clock     bangfu.Clock
-	Tokens    *auth.Tokens
-	Auth      *auth.Service
-	Directory *directory.Service
+	Config       *config.Config
+	Logger       *slog.Logger
+	DB           *postgres.DB
+	Clock        bangfu.Clock
+	Tokens       *auth.Tokens
+	Auth         *auth.Service
+	Directory    *directory.Service
+	Graduates    *graduate.Service
+	Plans        *plan.Service
+	Ledger       *ledger.Service
+	Destinations *destination.Service
+	Audit        *audit.Service
 	// Metrics is the registry /metrics serves; the server adds its own
 	// request metrics to it.
 	Metrics *prometheus.Registry

@@ -1,0 +1,40 @@
+package cnid_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bangfu/bangfu/internal/cnid"
+)
+
+func TestResidentID(t *testing.T) {
+	t.Parallel()
+	// The example number of GB 11643.
+	require.Empty(t, cnid.ResidentIDProblem("11010519491231002X"))
+	require.Empty(t, cnid.ResidentIDProblem("11010519491231002x"))
+	require.Equal(t, "has a wrong check digit", cnid.ResidentIDProblem("110105194912310021"))
+	require.Equal(t, "has an impossible birth date", cnid.ResidentIDProblem("110105194913310020"))
+	require.Equal(t, "must be 18 characters", cnid.ResidentIDProblem("1101051949"))
+	require.Equal(t, "must be 17 digits and a check digit (0-9 or X)", cnid.ResidentIDProblem("11010519491231A02X"))
+	require.Equal(t, "110***********002X", cnid.MaskResidentID("11010519491231002X"))
+}
+
+func TestCreditCode(t *testing.T) {
+	t.Parallel()
+	first := "91440300MA5DEXAMP"
+	code := first + string(cnid.CreditCodeCheck(first))
+	require.Empty(t, cnid.CreditCodeProblem(code))
+	// A published code: 腾讯科技（深圳）有限公司.
+	require.Empty(t, cnid.CreditCodeProblem("9144030071526726XG"))
+	require.Equal(t, "has a wrong check character", cnid.CreditCodeProblem("9144030071526726XA"))
+	require.Equal(t, "may hold only digits and the letters ABCDEFGHJKLMNPQRTUWXY", cnid.CreditCodeProblem("9144030071526726IO"))
+	require.Equal(t, "must be 18 characters", cnid.CreditCodeProblem("914403"))
+}
+
+func TestMasks(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "欧***", cnid.MaskName("欧阳小明"))
+	require.Equal(t, "李*", cnid.MaskName("李明"))
+	require.Equal(t, "*******5678", cnid.MaskTail("13812345678", 4))
+}

@@ -1,0 +1,290 @@
+// Package destination records where each graduate went (毕业去向), with
+// the national codes, the proof behind each record and who entered it, so
+// that a fake agreement is hard to pass off (四不准): an internship or
+// traineeship certificate is never accepted as proof of employment.
+package destination
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
+	"github.com/bangfu/bangfu/internal/cnid"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/postgres"
+)
+
+// Codes are the national destination codes and their names.
+var Codes = map[string]string{
+	"10": "签就业协议形式就业", "11": "签劳动合同形式就业", "12": "其他录用形式就业",
+	"27": "科研助理、管理助理", "46": "应征义务兵", "50": "国家基层项目", "51": "地方基层项目",
+	"75": "自主创业", "76": "自由职业", "80": "升学", "85": "出国、出境",
+	"70": "待就业", "71": "不就业拟升学", "72": "其他暂不就业",
+}
+
+// Unplaced are the codes that do not count towards 去向落实率.
+var Unplaced = []string{"70", "71", "72"}
+
+// ProofKinds are the accepted kinds of proof.
+var ProofKinds = []string{
+	"employment_agreement", "labor_contract", "employment_certificate", "signed_statement",
+	"business_license", "admission_notice", "enlistment_notice", "project_appointment", "other",
+}
+
+// proofNeeded says which proof kinds each code accepts; codes not listed
+// need none.
+var proofNeeded = map[string][]string{
+	"10": {"employment_agreement"},
+	"11": {"labor_contract"},
+	"12": {"signed_statement"},
+	"75": {"signed_statement"},
+	"76": {"signed_statement"},
+	"27": {"employment_agreement", "labor_contract", "employment_certificate"},
+	"46": {"enlistment_notice"},
+	"50": {"project_appointment"},
+	"51": {"project_appointment"},
+	"80": {"admission_notice"},
+	"85": {"admission_notice", "employment_certificate", "other"},
+}
+
+// Destination is one record of a graduate's destination.
+type Destination struct {
+	ID          int64      `json:"id"`
+	StudentID   int64      `json:"student_id"`
+	Code        string     `json:"code"`
+	CodeName    string     `json:"code_name"`
+	Employer    string     `json:"employer"`
+	CreditCode  string     `json:"credit_code"`
+	Position    string     `json:"position"`
+	Region      string     `json:"region"`
+	ProofKind   string     `json:"proof_kind"`
+	ProofRef    string     `json:"proof_ref"`
+	Note        string     `json:"note"`
+	Status      string     `json:"status"`
+	EnteredBy   int64      `json:"entered_by"`
+	EnteredRole string     `json:"entered_role"`
+	EnteredAt   time.Time  `json:"entered_at"`
+	VerifiedBy  *int64     `json:"verified_by"`
+	VerifiedAt  *time.Time `json:"verified_at"`
+}
+
+// History is the current destination and every earlier record, newest first.
+type History struct {
+	Current *Destination  `json:"current"`
+	History []Destination `json:"history"`
+}
+
+// Input is a destination as submitted.
+type Input struct {
+	Code       string `json:"code"`
+	Employer   string `json:"employer"`
+	CreditCode string `json:"credit_code"`
+	Position   string `json:"position"`
+	Region     string `json:"region"`
+	ProofKind  string `json:"proof_kind"`
+	ProofRef   string `json:"proof_ref"`
+	Note       string `json:"note"`
+}
+
+// Service records destinations.
+type Service struct {
+	DB    *postgres.DB
+	Clock bangfu.Clock
+}
+
+// Check returns in's problems under the destination rules.
+func Check(in *Input) error {
+	in.Employer, in.Position, in.Region = strings.TrimSpace(in.Employer), strings.TrimSpace(in.Position), strings.TrimSpace(in.Region)
+	in.CreditCode = strings.ToUpper(strings.TrimSpace(in.CreditCode))
+	in.ProofRef, in.Note = strings.TrimSpace(in.ProofRef), strings.TrimSpace(in.Note)
+	var p bangfu.Problems
+	if _, ok := Codes[in.Code]; !ok {
+		p.Add("code", "must be a national destination code: 10, 11, 12, 27, 46, 50, 51, 75, 76, 80, 85, 70, 71 or 72")
+	}
+	lower := strings.ToLower(in.ProofKind)
+	switch {
+	case strings.Contains(lower, "intern") || strings.Contains(lower, "trainee") || strings.Contains(in.ProofKind, "实习") || strings.Contains(in.ProofKind, "见习"):
+		p.Add("proof_kind", "an internship or traineeship certificate is never proof of employment (四不准)")
+	case in.ProofKind != "" && !slices.Contains(ProofKinds, in.ProofKind):
+		p.Add("proof_kind", "must be one of "+strings.Join(ProofKinds, ", "))
+	}
+	if kinds, ok := proofNeeded[in.Code]; ok && p["proof_kind"] == "" {
+		if !slices.Contains(kinds, in.ProofKind) {
+			p.Add("proof_kind", "code "+in.Code+" needs proof of kind "+strings.Join(kinds, " or "))
+		}
+		if in.ProofRef == "" {
+			p.Add("proof_ref", "is required for code "+in.Code+": the proof's number or file reference")
+		}
+	}
+	if in.Code == "10" || in.Code == "11" {
+		if in.Employer == "" {
+			p.Add("employer", "is required for code "+in.Code)
+		}
+		if in.CreditCode == "" {
+			p.Add("credit_code", "is required for code "+in.Code+": the employer's 统一社会信用代码")
+		}
+	}
+	if in.CreditCode != "" {
+		if msg := cnid.CreditCodeProblem(in.CreditCode); msg != "" {
+			p.Add("credit_code", msg)
+		}
+	}
+	for field, v := range map[string]string{"employer": in.Employer, "position": in.Position, "region": in.Region, "proof_ref": in.ProofRef} {
+		if utf8.RuneCountInString(v) > 200 {
+			p.Add(field, "must be at most 200 characters")
+		}
+	}
+	if utf8.RuneCountInString(in.Note) > 1000 {
+		p.Add("note", "must be at most 1000 characters")
+	}
+	return p.Err()
+}
+
+// ChangeDeadline is the last day, in the graduation year, on which a
+// destination may change without a supervisor: 31 August.
+func ChangeDeadline(graduationYear int) bangfu.Date {
+	return bangfu.NewDate(graduationYear, time.August, 31)
+}
+
+// Put records a new destination for a graduate, superseding the current
+// one (kept as history). base is the current record's id (from If-Match),
+// required when there is one. A student may report only their own
+// (status reported); staff record (status recorded). After 31 August of
+// the graduation year only a supervisor may change it.
+func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base *int64, in Input) (Destination, error) {
+	verr := Check(&in)
+	var id int64
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		h, err := graduate.Access(ctx, tx, a, studentID, true)
+		if err != nil {
+			return err
+		}
+		var current *int64
+		if err := tx.QueryRow(ctx, `SELECT destination_id FROM students WHERE id = $1`, studentID).Scan(&current); err != nil {
+			return err
+		}
+		switch {
+		case base == nil && current != nil:
+			return bangfu.Errorf(bangfu.EPRECONDITIONREQ, "This graduate has a destination record: send If-Match with its ETag.")
+		case base != nil && (current == nil || *base != *current):
+			return bangfu.Errorf(bangfu.EPRECONDITIONFAILED, "The destination was changed since you read it; reload it and apply your change again.")
+		}
+		if bangfu.Today(s.Clock).After(ChangeDeadline(h.GraduationYear)) && a.Role != bangfu.RoleSupervisor {
+			return bangfu.Errorf(bangfu.EFORBIDDEN, "After 31 August %d only a supervisor may change this graduate's destination.", h.GraduationYear)
+		}
+		if verr != nil {
+			return verr
+		}
+		status := "recorded"
+		if a.Role == bangfu.RoleStudent {
+			status = "reported"
+		}
+		now := s.Clock.Now()
+		if current != nil {
+			if _, err := tx.Exec(ctx, `UPDATE destinations SET superseded_at = $2 WHERE id = $1`, *current, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO destinations (student_id, code, employer, credit_code, position, region,
+				proof_kind, proof_ref, note, status, entered_by, entered_role, entered_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+			studentID, in.Code, in.Employer, in.CreditCode, in.Position, in.Region, in.ProofKind, in.ProofRef, in.Note,
+			status, a.UserID, a.Role, now).Scan(&id); err != nil {
+			return postgres.FormatError(err, "destination")
+		}
+		// A recorded destination outside 70-72 places the case.
+		if _, err := tx.Exec(ctx, `UPDATE students SET destination_id = $2, destination_code = $3, updated_at = $4,
+				status = CASE WHEN $5 AND status IN ('open', 'active') THEN 'placed' ELSE status END
+			WHERE id = $1`, studentID, id, in.Code, now, status == "recorded" && !slices.Contains(Unplaced, in.Code)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.DestinationSet, StudentID: studentID, SchoolID: h.SchoolID,
+			Fields: []string{"code"}, Detail: map[string]any{"destination_id": id, "code": in.Code, "status": status}})
+	})
+	if err != nil {
+		return Destination{}, err
+	}
+	return s.one(ctx, s.DB.Pool, id)
+}
+
+// Verify marks the current destination verified by a supervisor.
+func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, base *int64) (Destination, error) {
+	var id int64
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		h, err := graduate.Access(ctx, tx, a, studentID, true)
+		if err != nil {
+			return err
+		}
+		var current *int64
+		if err := tx.QueryRow(ctx, `SELECT destination_id FROM students WHERE id = $1`, studentID).Scan(&current); err != nil {
+			return err
+		}
+		if current == nil {
+			return bangfu.NotFound("destination")
+		}
+		if base != nil && *base != *current {
+			return bangfu.Errorf(bangfu.EPRECONDITIONFAILED, "The destination was changed since you read it; check the new record before verifying.")
+		}
+		id = *current
+		now := s.Clock.Now()
+		var code string
+		if err := tx.QueryRow(ctx, `UPDATE destinations SET status = 'verified', verified_by = $2, verified_at = $3 WHERE id = $1 RETURNING code`,
+			id, a.UserID, now).Scan(&code); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE students SET status = CASE WHEN $2 AND status IN ('open', 'active') THEN 'placed' ELSE status END,
+			updated_at = $3 WHERE id = $1`, studentID, !slices.Contains(Unplaced, code), now); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.DestinationVerify, StudentID: studentID, SchoolID: h.SchoolID,
+			Detail: map[string]any{"destination_id": id}})
+	})
+	if err != nil {
+		return Destination{}, err
+	}
+	return s.one(ctx, s.DB.Pool, id)
+}
+
+const columns = `id, student_id, code, employer, credit_code, position, region, proof_kind, proof_ref, note, status,
+	entered_by, entered_role, entered_at, verified_by, verified_at`
+
+func scan(row pgx.CollectableRow) (Destination, error) {
+	var d Destination
+	err := row.Scan(&d.ID, &d.StudentID, &d.Code, &d.Employer, &d.CreditCode, &d.Position, &d.Region, &d.ProofKind, &d.ProofRef,
+		&d.Note, &d.Status, &d.EnteredBy, &d.EnteredRole, &d.EnteredAt, &d.VerifiedBy, &d.VerifiedAt)
+	d.CodeName = Codes[d.Code]
+	return d, err
+}
+
+func (s *Service) one(ctx context.Context, q postgres.Querier, id int64) (Destination, error) {
+	rows, _ := q.Query(ctx, `SELECT `+columns+` FROM destinations WHERE id = $1`, id)
+	d, err := pgx.CollectExactlyOneRow(rows, scan)
+	return d, postgres.FormatError(err, "destination")
+}
+
+// Get returns a graduate's current destination and its history.
+func (s *Service) Get(ctx context.Context, a bangfu.Actor, studentID int64) (History, error) {
+	if _, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false); err != nil {
+		return History{}, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT `+columns+` FROM destinations WHERE student_id = $1 ORDER BY id DESC`, studentID)
+	if err != nil {
+		return History{}, err
+	}
+	all, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return History{}, err
+	}
+	h := History{History: []Destination{}}
+	if len(all) > 0 {
+		h.Current = &all[0]
+		h.History = all[1:]
+	}
+	return h, nil
+}

@@ -1,0 +1,134 @@
+package graduate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
+	"github.com/bangfu/bangfu/internal/policy"
+)
+
+// Filter narrows List. Every filter is applied inside the actor's scope.
+type Filter struct {
+	Q           string // prefix of the name or the student number
+	Status      string
+	Category    string // a verified, unexpired hardship category
+	CounselorID *int64
+	SchoolID    *int64
+	Overdue     *bool
+}
+
+// Check validates the filter values.
+func (f Filter) Check() error {
+	var p bangfu.Problems
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		p.Add("status", "must be one of "+strings.Join(Statuses, ", "))
+	}
+	if f.Category != "" && !slices.Contains(Categories, f.Category) {
+		p.Add("category", "must be one of "+strings.Join(Categories, ", "))
+	}
+	if len([]rune(f.Q)) > 50 {
+		p.Add("q", "must be at most 50 characters")
+	}
+	return p.Err()
+}
+
+// where builds the WHERE clause of a list from fixed fragments; values go
+// in as numbered parameters, never into the SQL text.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(w.args)), 1)
+	}
+	w.conds = append(w.conds, cond)
+}
+
+func (w *where) String() string { return strings.Join(w.conds, " AND ") }
+
+// scopeCond limits a list to the actor's scope.
+func scopeCond(w *where, sc policy.Scope) {
+	switch {
+	case sc.None:
+		w.add("false")
+	case sc.All:
+	case sc.StudentID != nil:
+		w.add("s.id = ?", *sc.StudentID)
+	case sc.CounselorID != nil:
+		w.add("s.counselor_id = ?", *sc.CounselorID)
+	case sc.SchoolID != nil:
+		w.add("s.school_id = ?", *sc.SchoolID)
+		if sc.DepartmentID != nil {
+			w.add("s.department_id = ?", *sc.DepartmentID)
+		}
+	}
+}
+
+// List returns the graduates a may see that match f, in id order.
+func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.Page) (bangfu.List[Student], error) {
+	f.Q = strings.TrimSpace(f.Q)
+	if err := f.Check(); err != nil {
+		return bangfu.List[Student]{}, err
+	}
+	w := &where{args: []any{bangfu.Today(s.Clock).Time()}} // $1: today, for the category columns
+	scopeCond(w, policy.ScopeOf(a))
+	w.add("s.id > ?", pg.After)
+	if f.Status != "" {
+		w.add("s.status = ?", f.Status)
+	}
+	if f.CounselorID != nil {
+		w.add("s.counselor_id = ?", *f.CounselorID)
+	}
+	if f.SchoolID != nil {
+		w.add("s.school_id = ?", *f.SchoolID)
+	}
+	if f.Overdue != nil {
+		w.add("s.overdue = ?", *f.Overdue)
+	}
+	if f.Q != "" {
+		prefix := likePrefix(f.Q)
+		w.add("(s.name LIKE ? OR s.student_number LIKE ?)", prefix, prefix)
+	}
+	if f.Category != "" {
+		w.add(`EXISTS (SELECT 1 FROM hardships h WHERE h.student_id = s.id AND h.category = ? AND h.status = 'verified'
+			AND (h.valid_until IS NULL OR h.valid_until >= $1::date))`, f.Category)
+	}
+	w.args = append(w.args, pg.Limit+1)
+	sql := fmt.Sprintf(`SELECT %s FROM students s WHERE %s ORDER BY s.id LIMIT $%d`, studentColumns, w, len(w.args))
+	rows, err := s.DB.Pool.Query(ctx, sql, w.args...)
+	if err != nil {
+		return bangfu.List[Student]{}, err
+	}
+	items, err := pgx.CollectRows(rows, scanStudent)
+	if err != nil {
+		return bangfu.List[Student]{}, err
+	}
+	for i := range items {
+		items[i].maskFor(a)
+	}
+	if a.Role != bangfu.RoleStudent && pg.After == 0 {
+		// One entry per search (its first page), not per graduate listed.
+		ev := audit.Event{Action: audit.StudentList, Detail: map[string]any{"q": f.Q, "status": f.Status, "category": f.Category, "results": len(items)}}
+		if a.SchoolID != nil {
+			ev.SchoolID = *a.SchoolID
+		}
+		if err := audit.Record(ctx, s.DB.Pool, a, s.Clock.Now(), ev); err != nil {
+			return bangfu.List[Student]{}, err
+		}
+	}
+	return bangfu.NewList(items, pg.Limit, func(st Student) int64 { return st.ID }), nil
+}
+
+// likePrefix escapes LIKE's wildcards in q and appends %.
+func likePrefix(q string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+}

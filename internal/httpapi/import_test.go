@@ -1,0 +1,190 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/bangfu/bangfu/internal/apptest"
+)
+
+type importReport struct {
+	DryRun    bool `json:"dry_run"`
+	Rows      int  `json:"rows"`
+	Created   int  `json:"created"`
+	Updated   int  `json:"updated"`
+	Unchanged int  `json:"unchanged"`
+	Problems  []struct {
+		Row     int    `json:"row"`
+		Column  string `json:"column"`
+		Problem string `json:"problem"`
+	} `json:"problems"`
+}
+
+func csvFile(env *apptest.Env, n int, mutate func(i int, row []string) []string) string {
+	var b strings.Builder
+	b.WriteString("student_number,name,id_number,education_level,graduation_year,major,phone,consent\n")
+	for i := range n {
+		row := []string{fmt.Sprintf("S%05d", i), fmt.Sprintf("学生%d", i), env.IDNumber(), "本科", "2026", "会计", "13800000000", "是"}
+		if mutate != nil {
+			row = mutate(i, row)
+		}
+		b.WriteString(strings.Join(row, ",") + "\n")
+	}
+	return b.String()
+}
+
+func importCall(env *apptest.Env, token, query, contentType string, body []byte) apptest.Call {
+	return apptest.Call{Method: http.MethodPost, Path: "/api/v1/students/import" + query, Token: token, Body: body, ContentType: contentType}
+}
+
+func countStudents(t *testing.T, env *apptest.Env) int {
+	var n int
+	require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT count(*) FROM students`).Scan(&n))
+	return n
+}
+
+func TestImportDryRunReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	cl := newCaseload(t)
+	env := cl.env
+	file := csvFile(env, 4, func(i int, row []string) []string {
+		switch i {
+		case 1:
+			row[2] = "110105194912310021"
+		case 2:
+			row[3], row[4] = "大专生", "1999"
+		case 3:
+			row[0] = "S00000"
+		}
+		return row
+	})
+	r := env.Do(t, importCall(env, cl.tok(t, cl.supervisor), "?dry_run=true", "text/csv", []byte(file)))
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var rep importReport
+	r.JSON(t, &rep)
+	require.True(t, rep.DryRun)
+	require.Equal(t, 4, rep.Rows)
+	require.Equal(t, 4, rep.Created)
+	type p struct {
+		Row             int
+		Column, Problem string
+	}
+	var got []p
+	for _, pr := range rep.Problems {
+		got = append(got, p{pr.Row, pr.Column, pr.Problem})
+	}
+	require.Equal(t, []p{
+		{3, "id_number", "has a wrong check digit"},
+		{4, "education_level", "must be one of zhongzhi, zhuanke, benke, shuoshi, boshi"},
+		{4, "graduation_year", "must be a year from 2021 to 2031"},
+		{5, "student_number", "repeats row 2"},
+	}, got)
+	require.Zero(t, countStudents(t, env), "a dry run writes nothing")
+}
+
+func TestImportIsAllOrNothingAndIdempotent(t *testing.T) {
+	t.Parallel()
+	cl := newCaseload(t)
+	env := cl.env
+	tok := cl.tok(t, cl.supervisor)
+	rows := csvFile(env, 1000, nil)
+	badLines := strings.Split(rows, "\n")
+	badLines[700] = strings.Replace(badLines[700], "本科", "博士后", 1) // file line 701
+	r := env.Do(t, importCall(env, tok, "", "text/csv", []byte(strings.Join(badLines, "\n"))))
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+	_, fields := r.Error(t)
+	require.Equal(t, "must be one of zhongzhi, zhuanke, benke, shuoshi, boshi", fields["rows.701.education_level"])
+	require.Zero(t, countStudents(t, env), "one bad row in 1,000 writes nothing")
+
+	r = env.Do(t, importCall(env, tok, "", "text/csv", []byte(rows)))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var rep importReport
+	r.JSON(t, &rep)
+	require.Equal(t, 1000, rep.Created)
+	require.Equal(t, 1000, countStudents(t, env))
+
+	r = env.Do(t, importCall(env, tok, "", "text/csv", []byte(rows)))
+	require.Equal(t, http.StatusCreated, r.Status)
+	r.JSON(t, &rep)
+	require.Equal(t, importReport{Rows: 1000, Unchanged: 1000, Problems: rep.Problems}, rep, "importing the same file twice changes nothing")
+
+	changed := strings.Replace(rows, "学生5,", "学生五,", 1)
+	r = env.Do(t, importCall(env, tok, "", "text/csv", []byte(changed)))
+	r.JSON(t, &rep)
+	require.Equal(t, 1, rep.Updated)
+	require.Equal(t, 999, rep.Unchanged)
+	var name string
+	require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT name FROM students WHERE student_number = 'S00005'`).Scan(&name))
+	require.Equal(t, "学生五", name)
+}
+
+func TestImportFormats(t *testing.T) {
+	t.Parallel()
+	cl := newCaseload(t)
+	env := cl.env
+	tok := cl.tok(t, cl.counselor)
+
+	// Chinese headers, GB18030 as Excel in China saves CSV.
+	gbk := "学号,姓名,身份证号,学历,毕业年份,辅导员账号\nG1,陈晓,%s,专科,2026,%s\n"
+	encoded, err := simplifiedchinese.GB18030.NewEncoder().String(fmt.Sprintf(gbk, env.IDNumber(), cl.counselor.Username))
+	require.NoError(t, err)
+	r := env.Do(t, importCall(env, tok, "", "text/csv", []byte(encoded)))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var name string
+	var counselor int64
+	require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT name, counselor_id FROM students WHERE student_number = 'G1'`).Scan(&name, &counselor))
+	require.Equal(t, "陈晓", name)
+	require.Equal(t, cl.counselor.ID, counselor)
+
+	// XLSX, uploaded as a browser form would.
+	x := excelize.NewFile()
+	for i, row := range [][]any{
+		{"student_number", "name", "id_number", "education_level", "graduation_year"},
+		{"X1", "林一", env.IDNumber(), "benke", 2026},
+		{"X2", "林二", env.IDNumber(), "shuoshi", 2027},
+	} {
+		require.NoError(t, x.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row))
+	}
+	var xb bytes.Buffer
+	require.NoError(t, x.Write(&xb))
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, err := mw.CreateFormFile("file", "毕业生名单.xlsx")
+	require.NoError(t, err)
+	_, err = fw.Write(xb.Bytes())
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	r = env.Do(t, importCall(env, tok, "", mw.FormDataContentType(), form.Bytes()))
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	var rep importReport
+	r.JSON(t, &rep)
+	require.Equal(t, 2, rep.Created)
+
+	r = env.Do(t, importCall(env, tok, "", "text/csv", []byte("student_number,nickname\n1,x\n")))
+	require.Equal(t, http.StatusBadRequest, r.Status)
+	_, fields := r.Error(t)
+	require.Equal(t, "is not a known column (see docs/import.md)", fields["header.nickname"])
+	require.Equal(t, "is a required column that is missing", fields["header.id_number"])
+
+	r = env.Do(t, importCall(env, tok, "", "application/pdf", []byte("%PDF")))
+	require.Equal(t, http.StatusBadRequest, r.Status)
+
+	big := bytes.Repeat([]byte("x"), 5<<20+1)
+	r = env.Do(t, importCall(env, tok, "", "text/csv", big))
+	require.Equal(t, http.StatusRequestEntityTooLarge, r.Status, "%s", r.Body)
+
+	// A counselor cannot assign imported graduates to a colleague.
+	r = env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv",
+		[]byte(fmt.Sprintf("student_number,name,id_number,education_level,graduation_year,counselor\nC1,x,%s,benke,2026,%s\n", env.IDNumber(), cl.colleague.Username))))
+	r.JSON(t, &rep)
+	require.Len(t, rep.Problems, 1)
+	require.Equal(t, "counselor", rep.Problems[0].Column)
+}
