@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"riverqueue.com/riverui"
 
 	"github.com/bangfu/bangfu"
@@ -25,13 +24,17 @@ import (
 	"github.com/bangfu/bangfu/internal/config"
 	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/escalation"
+	"github.com/bangfu/bangfu/internal/followup"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/httpapi"
 	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/password"
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/postgres"
 	"github.com/bangfu/bangfu/internal/sealed"
+	"github.com/bangfu/bangfu/internal/settings"
 )
 
 // Options choose what a process runs.
@@ -62,6 +65,10 @@ type App struct {
 	Ledger       *ledger.Service
 	Destinations *destination.Service
 	Audit        *audit.Service
+	Settings     *settings.Store
+	Notify       *notify.Service
+	Followups    *followup.Scheduler
+	Escalations  *escalation.Service
 	Server       *httpapi.Server
 
 	workers bool
@@ -96,11 +103,24 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Ledger = &ledger.Service{DB: db, Clock: opts.Clock}
 	a.Destinations = &destination.Service{DB: db, Clock: opts.Clock}
 	a.Audit = &audit.Service{DB: db}
+	a.Settings = &settings.Store{DB: db, Clock: opts.Clock}
+	a.Notify = &notify.Service{DB: db, Clock: opts.Clock, Email: cfg.SMTPURL != ""}
+	a.Followups = &followup.Scheduler{Clock: opts.Clock, Settings: a.Settings}
+	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock}
+	a.Ledger.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {
+		if err := a.Followups.OnAppend(ctx, tx, actor, h, e); err != nil {
+			return err
+		}
+		return a.Escalations.ResolveOnContact(ctx, tx, actor, h, e)
+	}
+	a.Plans.AfterRevise = a.Followups.OnRevise
 
 	if a.River, err = a.newRiver(); err != nil {
 		db.Close()
 		return nil, err
 	}
+	a.Notify.River = a.River
+	a.Followups.River = a.River
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(
 		collectors.NewGoCollector(),
@@ -120,25 +140,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Config: cfg, Logger: log, DB: db, Clock: opts.Clock,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations, Audit: a.Audit,
+		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations,
 		Metrics: a.Metrics, JobsUI: a.jobsUI,
 	})
 	return a, nil
-}
-
-func (a *App) newRiver() (*river.Client[pgx.Tx], error) {
-	rc := &river.Config{Logger: a.Log, SoftStopTimeout: a.Config.ShutdownTimeout}
-	if a.workers {
-		workers := river.NewWorkers()
-		river.AddWorker(workers, &auth.PurgeWorker{DB: a.DB, Clock: a.Clock, Throttle: auth.DefaultThrottle})
-		rc.Workers = workers
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}}
-		rc.PeriodicJobs = []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return auth.PurgeArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "auth_purge"}),
-		}
-	}
-	return river.NewClient(riverpgxv5.New(a.DB.Pool), rc)
 }
 
 // Close releases the database pool.

@@ -65,6 +65,13 @@ type Config struct {
 	DataKey          []byte
 	PreviousDataKeys [][]byte
 
+	// JobWorkers is how many jobs one process works at once; JobTimeout
+	// bounds one job (unless its worker says otherwise); a job still
+	// "running" after JobRescueAfter (its process died) is retried.
+	JobWorkers     int
+	JobTimeout     time.Duration
+	JobRescueAfter time.Duration
+
 	// SMTPURL (smtp://user:pass@host:port) enables e-mail notifications.
 	SMTPURL  string
 	SMTPFrom string
@@ -124,6 +131,13 @@ func Load(lookup Lookup) (*Config, error) {
 			p.fail("BANGFU_DATA_KEYS_PREVIOUS", "entry %d: %v", i+1, err)
 		}
 		c.PreviousDataKeys = append(c.PreviousDataKeys, k)
+	}
+
+	c.JobWorkers = p.intRange("BANGFU_JOB_WORKERS", 10, 1, 1000)
+	c.JobTimeout = p.duration("BANGFU_JOB_TIMEOUT", time.Minute, time.Second, time.Hour)
+	c.JobRescueAfter = p.duration("BANGFU_JOB_RESCUE_AFTER", time.Hour, time.Second, 24*time.Hour)
+	if c.JobRescueAfter < c.JobTimeout {
+		p.fail("BANGFU_JOB_RESCUE_AFTER", "must be at least BANGFU_JOB_TIMEOUT (%s)", c.JobTimeout)
 	}
 
 	c.SMTPURL = p.secret("BANGFU_SMTP_URL")

@@ -38,37 +38,45 @@ func (f Filter) Check() error {
 	return p.Err()
 }
 
-// where builds the WHERE clause of a list from fixed fragments; values go
+// Where builds the WHERE clause of a query from fixed fragments; values go
 // in as numbered parameters, never into the SQL text.
-type where struct {
+type Where struct {
 	conds []string
-	args  []any
+	Args  []any
 }
 
-func (w *where) add(cond string, args ...any) {
+// Add appends cond, whose ? placeholders take args in order.
+func (w *Where) Add(cond string, args ...any) {
 	for _, a := range args {
-		w.args = append(w.args, a)
-		cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(w.args)), 1)
+		w.Args = append(w.Args, a)
+		cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(w.Args)), 1)
 	}
 	w.conds = append(w.conds, cond)
 }
 
-func (w *where) String() string { return strings.Join(w.conds, " AND ") }
+// String returns the conditions joined by AND ("true" when there are none).
+func (w *Where) String() string {
+	if len(w.conds) == 0 {
+		return "true"
+	}
+	return strings.Join(w.conds, " AND ")
+}
 
-// scopeCond limits a list to the actor's scope.
-func scopeCond(w *where, sc policy.Scope) {
+// AddScope limits a query over students aliased s to what a may see.
+func (w *Where) AddScope(a bangfu.Actor) {
+	sc := policy.ScopeOf(a)
 	switch {
 	case sc.None:
-		w.add("false")
+		w.Add("false")
 	case sc.All:
 	case sc.StudentID != nil:
-		w.add("s.id = ?", *sc.StudentID)
+		w.Add("s.id = ?", *sc.StudentID)
 	case sc.CounselorID != nil:
-		w.add("s.counselor_id = ?", *sc.CounselorID)
+		w.Add("s.counselor_id = ?", *sc.CounselorID)
 	case sc.SchoolID != nil:
-		w.add("s.school_id = ?", *sc.SchoolID)
+		w.Add("s.school_id = ?", *sc.SchoolID)
 		if sc.DepartmentID != nil {
-			w.add("s.department_id = ?", *sc.DepartmentID)
+			w.Add("s.department_id = ?", *sc.DepartmentID)
 		}
 	}
 }
@@ -79,32 +87,32 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 	if err := f.Check(); err != nil {
 		return bangfu.List[Student]{}, err
 	}
-	w := &where{args: []any{bangfu.Today(s.Clock).Time()}} // $1: today, for the category columns
-	scopeCond(w, policy.ScopeOf(a))
-	w.add("s.id > ?", pg.After)
+	w := &Where{Args: []any{bangfu.Today(s.Clock).Time()}} // $1: today, for the category columns
+	w.AddScope(a)
+	w.Add("s.id > ?", pg.After)
 	if f.Status != "" {
-		w.add("s.status = ?", f.Status)
+		w.Add("s.status = ?", f.Status)
 	}
 	if f.CounselorID != nil {
-		w.add("s.counselor_id = ?", *f.CounselorID)
+		w.Add("s.counselor_id = ?", *f.CounselorID)
 	}
 	if f.SchoolID != nil {
-		w.add("s.school_id = ?", *f.SchoolID)
+		w.Add("s.school_id = ?", *f.SchoolID)
 	}
 	if f.Overdue != nil {
-		w.add("s.overdue = ?", *f.Overdue)
+		w.Add("s.overdue = ?", *f.Overdue)
 	}
 	if f.Q != "" {
 		prefix := likePrefix(f.Q)
-		w.add("(s.name LIKE ? OR s.student_number LIKE ?)", prefix, prefix)
+		w.Add("(s.name LIKE ? OR s.student_number LIKE ?)", prefix, prefix)
 	}
 	if f.Category != "" {
-		w.add(`EXISTS (SELECT 1 FROM hardships h WHERE h.student_id = s.id AND h.category = ? AND h.status = 'verified'
+		w.Add(`EXISTS (SELECT 1 FROM hardships h WHERE h.student_id = s.id AND h.category = ? AND h.status = 'verified'
 			AND (h.valid_until IS NULL OR h.valid_until >= $1::date))`, f.Category)
 	}
-	w.args = append(w.args, pg.Limit+1)
-	sql := fmt.Sprintf(`SELECT %s FROM students s WHERE %s ORDER BY s.id LIMIT $%d`, studentColumns, w, len(w.args))
-	rows, err := s.DB.Pool.Query(ctx, sql, w.args...)
+	w.Args = append(w.Args, pg.Limit+1)
+	sql := fmt.Sprintf(`SELECT %s FROM students s WHERE %s ORDER BY s.id LIMIT $%d`, studentColumns, w, len(w.Args))
+	rows, err := s.DB.Pool.Query(ctx, sql, w.Args...)
 	if err != nil {
 		return bangfu.List[Student]{}, err
 	}

@@ -15,6 +15,10 @@ func (s *Server) routes() {
 	const (
 		GET, POST, PUT, PATCH = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch
 	)
+	s.handle(GET, "/", policy.Public, s.home)
+	s.handle(POST, "/login", policy.Public, s.loginForm)
+	s.handle(POST, "/logout", policy.Public, s.logoutForm)
+	s.handle(GET, "/static/*", policy.Public, staticHandler())
 	s.handle(GET, "/healthz", policy.Public, s.healthz)
 	s.handle(GET, "/readyz", policy.Public, s.readyz)
 	s.handle(GET, "/.well-known/jwks.json", policy.Public, s.jwks)
@@ -61,6 +65,14 @@ func (s *Server) routes() {
 	s.handle(GET, "/api/v1/me/plan", policy.OwnFile, s.myPlan)
 	s.handle(GET, "/api/v1/me/ledger", policy.OwnFile, s.myLedger)
 	s.handle(GET, "/api/v1/audit", policy.AuditRead, s.listAudit)
+
+	s.handle(GET, "/api/v1/escalations", policy.EscalationsRead, s.listEscalations)
+	s.handle(POST, "/api/v1/escalations/:id/acknowledge", policy.EscalationsAct, s.acknowledgeEscalation)
+	s.handle(POST, "/api/v1/escalations/:id/resolve", policy.EscalationsAct, s.resolveEscalation)
+	s.handle(GET, "/api/v1/notifications", policy.Self, s.listNotifications)
+	s.handle(POST, "/api/v1/notifications/:id/read", policy.Self, s.readNotification)
+	s.handle(GET, "/api/v1/settings", policy.SettingsRead, s.getSettings)
+	s.handle(PUT, "/api/v1/settings", policy.SettingsWrite, s.putSettings)
 
 	if s.JobsUI != nil {
 		h := echo.WrapHandler(s.JobsUI)

@@ -65,6 +65,19 @@ var allowed = map[string][]bangfu.Role{
 	"GET /api/v1/me/plan":                               {student},
 	"GET /api/v1/me/ledger":                             {student},
 	"GET /api/v1/audit":                                 {supervisor, admin},
+
+	"GET /api/v1/escalations":                  {counselor, supervisor, province},
+	"POST /api/v1/escalations/:id/acknowledge": {counselor, supervisor, province},
+	"POST /api/v1/escalations/:id/resolve":     {counselor, supervisor, province},
+	"GET /api/v1/notifications":                everyone,
+	"POST /api/v1/notifications/:id/read":      everyone,
+	"GET /api/v1/settings":                     {admin},
+	"PUT /api/v1/settings":                     {admin},
+
+	"GET /":         nil,
+	"POST /login":   nil,
+	"POST /logout":  nil,
+	"GET /static/*": nil,
 }
 
 var (
@@ -78,6 +91,7 @@ var (
 
 // public routes answer anyone; the rest need a token.
 var public = map[string]bool{
+	"GET /": true, "POST /login": true, "POST /logout": true, "GET /static/*": true,
 	"GET /healthz": true, "GET /readyz": true, "GET /.well-known/jwks.json": true,
 	"POST /api/v1/auth/login": true, "POST /api/v1/auth/refresh": true,
 }

@@ -22,11 +22,14 @@ import (
 	"github.com/bangfu/bangfu/internal/config"
 	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/escalation"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
+	"github.com/bangfu/bangfu/internal/settings"
 )
 
 // Deps are the services the HTTP layer calls.
@@ -43,6 +46,9 @@ type Deps struct {
 	Ledger       *ledger.Service
 	Destinations *destination.Service
 	Audit        *audit.Service
+	Settings     *settings.Store
+	Notify       *notify.Service
+	Escalations  *escalation.Service
 	// Metrics is the registry /metrics serves; the server adds its own
 	// request metrics to it.
 	Metrics *prometheus.Registry
@@ -131,29 +137,47 @@ func ipExtractor(c *config.Config) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// authenticate reads a Bearer token, when there is one, and puts its actor
-// in the request context. It rejects nothing: authorize does.
+// authenticate reads a Bearer token, or else the browser session cookies,
+// and puts the actor in the request context. It rejects nothing but
+// malformed headers and cross-origin state changes riding a session:
+// authorize decides the rest.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
-		if h == "" {
-			return next(c)
-		}
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return &bangfu.Error{Code: bangfu.EUNAUTHENTICATED, Message: "The Authorization header must be 'Bearer <access token>'."}
-		}
-		a, err := s.Tokens.Verify(strings.TrimSpace(token))
-		if err != nil {
-			return err
+		var a bangfu.Actor
+		var viaCookie bool
+		switch {
+		case h != "":
+			scheme, token, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") {
+				return &bangfu.Error{Code: bangfu.EUNAUTHENTICATED, Message: "The Authorization header must be 'Bearer <access token>'."}
+			}
+			var err error
+			if a, err = s.Tokens.Verify(strings.TrimSpace(token)); err != nil {
+				return err
+			}
+		default:
+			var ok bool
+			if a, ok = s.sessionFromCookies(c); !ok {
+				return next(c)
+			}
+			viaCookie = true
+			if err := checkCrossOrigin(c); err != nil {
+				return err
+			}
 		}
 		a.IP = c.RealIP()
-		c.SetRequest(c.Request().WithContext(bangfu.WithActor(c.Request().Context(), a)))
+		rctx := bangfu.WithActor(c.Request().Context(), a)
+		if viaCookie {
+			rctx = context.WithValue(rctx, cookieAuthKey{}, true)
+		}
+		c.SetRequest(c.Request().WithContext(rctx))
 		return next(c)
 	}
 }
 
 // authorize refuses the request unless its actor's role may do action.
+// Browsers navigating to a page get the login form or a forbidden page.
 func (s *Server) authorize(action policy.Action) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -161,10 +185,14 @@ func (s *Server) authorize(action policy.Action) echo.MiddlewareFunc {
 				return next(c)
 			}
 			a, ok := bangfu.ActorFrom(c.Request().Context())
-			if !ok {
+			switch {
+			case !ok && wantsHTML(c):
+				return s.pageError(c, bangfu.EUNAUTHENTICATED)
+			case !ok:
 				return &bangfu.Error{Code: bangfu.EUNAUTHENTICATED, Message: "Log in first: this needs an access token."}
-			}
-			if !policy.Allowed(a.Role, action) {
+			case !policy.Allowed(a.Role, action) && wantsHTML(c):
+				return s.pageError(c, bangfu.EFORBIDDEN)
+			case !policy.Allowed(a.Role, action):
 				return bangfu.Errorf(bangfu.EFORBIDDEN, "Your role (%s) may not do this.", a.Role)
 			}
 			return next(c)

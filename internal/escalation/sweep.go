@@ -1,0 +1,209 @@
+package escalation
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/notify"
+	"github.com/bangfu/bangfu/internal/postgres"
+	"github.com/bangfu/bangfu/internal/settings"
+)
+
+// SweepArgs is the periodic stall sweep.
+type SweepArgs struct{}
+
+// Kind is the job's name in River.
+func (SweepArgs) Kind() string { return "stall_sweep" }
+
+// SweepWorker works SweepArgs.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	DB       *postgres.DB
+	Clock    bangfu.Clock
+	Settings *settings.Store
+	Notify   *notify.Service
+}
+
+// Timeout bounds one sweep.
+func (w *SweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return 5 * time.Minute }
+
+// Result counts what one sweep did.
+type Result struct {
+	Raised   map[string]int // by kind
+	Cleared  int
+	Notified int
+}
+
+// Work runs one sweep in one transaction. A sweep cut off midway leaves
+// nothing behind, and its retry (or a second sweep) raises nothing twice.
+func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	return w.DB.InTx(ctx, func(tx pgx.Tx) error {
+		_, err := w.Sweep(ctx, tx)
+		return err
+	})
+}
+
+// Sweep finds stalled cases and raises what is due, set-based, on tx:
+//
+//   - no contact for StallDays[0]/[1]/[2] days: levels 1, 2, 3 — one level
+//     per sweep, each level of a quiet spell (episode) at most once;
+//   - a measure of the current plan past its due date;
+//   - fewer referrals than ReferralMinimum ReferralWindowDays after the
+//     case became active;
+//   - destination code 70 after 31 July of the graduation year.
+//
+// Flags whose condition has cleared are resolved. Running it twice, or in
+// two processes at once, raises nothing twice (a unique key per episode).
+func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
+	res := Result{Raised: map[string]int{}}
+	cfg, err := w.Settings.Get(ctx, tx)
+	if err != nil {
+		return res, err
+	}
+	now := w.Clock.Now()
+	today := bangfu.Today(w.Clock).Time()
+
+	type raised struct {
+		ID, StudentID int64
+		Level         int
+		Kind          string
+	}
+	var all []raised
+	collect := func(sql string, args ...any) error {
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[raised])
+		for _, r := range got {
+			res.Raised[r.Kind]++
+		}
+		all = append(all, got...)
+		return err
+	}
+
+	if err := collect(`
+		WITH quiet AS (
+			SELECT s.id, s.school_id, coalesce(s.last_contact_at, s.activated_at, s.created_at) AS since
+			FROM students s
+			WHERE s.status IN ('open', 'active')
+			  AND coalesce(s.last_contact_at, s.activated_at, s.created_at) <= $1::timestamptz - make_interval(days => $2::int)
+		), due AS (
+			SELECT q.id, q.school_id, extract(epoch FROM q.since)::bigint::text AS episode,
+			       floor(extract(epoch FROM $1::timestamptz - q.since) / 86400)::int AS days,
+			       CASE WHEN q.since <= $1::timestamptz - make_interval(days => $4::int) THEN 3
+			            WHEN q.since <= $1::timestamptz - make_interval(days => $3::int) THEN 2 ELSE 1 END AS due_level,
+			       coalesce((SELECT max(e.level) FROM escalations e
+			                 WHERE e.student_id = q.id AND e.kind = 'no_contact'
+			                   AND e.episode = extract(epoch FROM q.since)::bigint::text), 0) AS have
+			FROM quiet q
+		)
+		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
+		SELECT id, school_id, 'no_contact', have + 1, episode, format('已 %s 天未联系', days), $1
+		FROM due WHERE have < due_level
+		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
+		RETURNING id, student_id, level, kind`,
+		now, cfg.StallDays[0], cfg.StallDays[1], cfg.StallDays[2]); err != nil {
+		return res, err
+	}
+
+	if err := collect(`
+		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
+		SELECT s.id, s.school_id, 'measure_overdue', 1, m.revision || ':' || m.position,
+		       format('帮扶措施已过截止日期（%s）：%s', m.due_on, left(m.description, 100)), $1
+		FROM plan_measures m JOIN students s ON s.id = m.student_id AND s.plan_revision = m.revision
+		WHERE m.due_on < $2 AND m.status IN ('planned', 'in_progress') AND s.status IN ('open', 'active')
+		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
+		RETURNING id, student_id, level, kind`, now, today); err != nil {
+		return res, err
+	}
+
+	if err := collect(`
+		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
+		SELECT s.id, s.school_id, 'referrals_short', 1, extract(epoch FROM s.activated_at)::bigint::text,
+		       format('帮扶 %s 天内仅推荐 %s 个岗位（应不少于 %s 个）', $2::int, s.referrals_count, $3::int), $1
+		FROM students s
+		WHERE s.status = 'active' AND s.activated_at <= $1::timestamptz - make_interval(days => $2::int) AND s.referrals_count < $3
+		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
+		RETURNING id, student_id, level, kind`, now, cfg.ReferralWindowDays, cfg.ReferralMinimum); err != nil {
+		return res, err
+	}
+
+	if err := collect(`
+		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
+		SELECT s.id, s.school_id, 'unplaced_after_july', 1, s.graduation_year::text,
+		       format('%s 届毕业生 7 月 31 日后仍为待就业（70）', s.graduation_year), $1
+		FROM students s
+		WHERE s.destination_code = '70' AND make_date(s.graduation_year, 7, 31) < $2
+		  AND s.status NOT IN ('closed', 'transferred')
+		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
+		RETURNING id, student_id, level, kind`, now, today); err != nil {
+		return res, err
+	}
+
+	// Flags whose condition no longer holds resolve themselves.
+	tag, err := tx.Exec(ctx, `
+		UPDATE escalations e SET status = 'resolved', resolved_at = $1, resolve_note = '条件已消除（系统巡查）'
+		FROM students s
+		WHERE s.id = e.student_id AND e.status <> 'resolved' AND (
+		     (e.kind = 'measure_overdue' AND NOT EXISTS (
+		          SELECT 1 FROM plan_measures m WHERE m.student_id = s.id AND m.revision = s.plan_revision
+		            AND m.revision || ':' || m.position = e.episode AND m.due_on < $2 AND m.status IN ('planned', 'in_progress')))
+		  OR (e.kind = 'referrals_short' AND (s.referrals_count >= $3 OR s.status <> 'active'))
+		  OR (e.kind = 'unplaced_after_july' AND s.destination_code IS DISTINCT FROM '70')
+		  OR (e.kind = 'no_contact' AND s.status NOT IN ('open', 'active')))`,
+		now, today, cfg.ReferralMinimum)
+	if err != nil {
+		return res, err
+	}
+	res.Cleared = int(tag.RowsAffected())
+
+	if len(all) == 0 {
+		return res, nil
+	}
+	ids := make([]int64, len(all))
+	for i, r := range all {
+		ids[i] = r.ID
+	}
+	// Level 1 to the counselor, level 2 to the school's supervisors (of the
+	// graduate's department, or school-wide); level 3 to province staff as
+	// one digest per sweep.
+	n, err := w.Notify.SendInsert(ctx, tx, `
+		INSERT INTO notifications (user_id, kind, title, body, student_id, dedupe_key, created_at)
+		SELECT u.id, 'escalation',
+		       format('%s级升级：%s', CASE e.level WHEN 1 THEN '一' ELSE '二' END, s.name),
+		       e.reason, s.id, 'escalation:' || e.id, $2::timestamptz
+		FROM escalations e JOIN students s ON s.id = e.student_id
+		JOIN users u ON NOT u.disabled AND (
+		     (e.level = 1 AND u.id = s.counselor_id)
+		  OR (e.level = 2 AND u.role = 'supervisor' AND u.school_id = s.school_id
+		      AND (u.department_id IS NULL OR u.department_id = s.department_id)))
+		WHERE e.id = ANY($1) AND e.level < 3
+		ON CONFLICT (user_id, dedupe_key) DO NOTHING
+		RETURNING id`, ids, now)
+	if err != nil {
+		return res, err
+	}
+	res.Notified = n
+	level3 := 0
+	for _, r := range all {
+		if r.Level == 3 {
+			level3++
+		}
+	}
+	if level3 > 0 {
+		n, err = w.Notify.SendInsert(ctx, tx, `
+			INSERT INTO notifications (user_id, kind, title, body, dedupe_key, created_at)
+			SELECT u.id, 'escalation', format('省级升级：本次巡查新增 %s 个长期未联系个案', $1::int),
+			       '请在“升级事项”中查看三级升级个案并督办。', 'sweep-province:' || $2::bigint, $3::timestamptz
+			FROM users u WHERE u.role = 'province' AND NOT u.disabled
+			ON CONFLICT (user_id, dedupe_key) DO NOTHING
+			RETURNING id`, level3, ids[0], now)
+		res.Notified += n
+	}
+	return res, err
+}

@@ -1,0 +1,205 @@
+// Package followup schedules each graduate's next follow-up as a River job
+// and, when it comes due with no contact since, reminds the counselor and
+// marks the case overdue. Only the newest due date per graduate is live: a
+// newer contact cancels the pending job and schedules the next one in the
+// same transaction.
+package followup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/notify"
+	"github.com/bangfu/bangfu/internal/plan"
+	"github.com/bangfu/bangfu/internal/postgres"
+	"github.com/bangfu/bangfu/internal/settings"
+)
+
+// DueArgs is the job that fires on a follow-up's due day at 09:00 Shanghai.
+// It carries ids and a date only, never personal data.
+type DueArgs struct {
+	StudentID int64  `json:"student_id"`
+	DueOn     string `json:"due_on"`
+}
+
+// Kind is the job's name in River.
+func (DueArgs) Kind() string { return "followup_due" }
+
+// InsertOpts make a second insert of the same follow-up (same graduate,
+// same day) while one is pending a no-op. Completed and cancelled jobs are
+// left out of the unique states on purpose: after a follow-up was
+// superseded, the same day may be scheduled again.
+func (DueArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{
+		ByArgs: true,
+		ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+		},
+	}}
+}
+
+// DueHour is when on the due day the reminder fires.
+const DueHour = 9
+
+// Jobs is what the scheduler needs of the River client.
+type Jobs interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobCancelTx(ctx context.Context, tx pgx.Tx, jobID int64) (*rivertype.JobRow, error)
+}
+
+// Scheduler keeps one live follow-up job per graduate.
+type Scheduler struct {
+	Clock    bangfu.Clock
+	Settings *settings.Store
+	River    Jobs
+}
+
+// OnAppend is the ledger's hook: a contact (or any entry that names a next
+// follow-up date) clears the overdue flag and schedules the next follow-up
+// — on the date the entry names, else after the plan's cadence, else after
+// the default cadence.
+func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h graduate.Header, e ledger.Entry) error {
+	if e.Kind != "contact" && e.NextFollowupOn == nil {
+		return nil
+	}
+	if h.Status != "open" && h.Status != "active" {
+		return s.cancel(ctx, tx, h.StudentID)
+	}
+	due := e.NextFollowupOn
+	if due == nil {
+		cadence, err := s.cadence(ctx, tx, h.StudentID)
+		if err != nil {
+			return err
+		}
+		d := bangfu.DateOf(e.OccurredAt).AddDays(cadence)
+		if today := bangfu.Today(s.Clock); d.Before(today) {
+			d = today
+		}
+		due = &d
+	}
+	return s.schedule(ctx, tx, h.StudentID, *due)
+}
+
+// OnRevise is the plan's hook: a cadence applies after the last contact
+// when no follow-up is pending.
+func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r plan.Revision) error {
+	var pending *int64
+	var last *time.Time
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT followup_job_id, last_contact_at, status FROM students WHERE id = $1`, r.StudentID).
+		Scan(&pending, &last, &status); err != nil {
+		return err
+	}
+	if pending != nil || (status != "open" && status != "active") {
+		return nil
+	}
+	from := bangfu.Today(s.Clock)
+	if last != nil {
+		from = bangfu.DateOf(*last)
+	}
+	due := from.AddDays(r.CadenceDays)
+	if today := bangfu.Today(s.Clock); due.Before(today) {
+		due = today
+	}
+	return s.schedule(ctx, tx, r.StudentID, due)
+}
+
+func (s *Scheduler) cadence(ctx context.Context, tx pgx.Tx, studentID int64) (int, error) {
+	var cadence *int
+	err := tx.QueryRow(ctx, `SELECT p.cadence_days FROM students s JOIN plan_revisions p
+		ON p.student_id = s.id AND p.revision = s.plan_revision WHERE s.id = $1`, studentID).Scan(&cadence)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, err
+	}
+	if cadence != nil {
+		return *cadence, nil
+	}
+	st, err := s.Settings.Get(ctx, tx)
+	return st.DefaultCadenceDays, err
+}
+
+// schedule cancels the graduate's pending follow-up job, if any, and
+// inserts one for due, on tx (which holds the graduate's row lock).
+func (s *Scheduler) schedule(ctx context.Context, tx pgx.Tx, studentID int64, due bangfu.Date) error {
+	if err := s.cancel(ctx, tx, studentID); err != nil {
+		return err
+	}
+	res, err := s.River.InsertTx(ctx, tx, DueArgs{StudentID: studentID, DueOn: due.String()},
+		&river.InsertOpts{ScheduledAt: due.At(DueHour, 0)})
+	if err != nil {
+		return fmt.Errorf("schedule follow-up: %w", err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE students SET followup_job_id = $2, followup_scheduled_at = $3, next_followup_on = $4, overdue = false
+		WHERE id = $1`, studentID, res.Job.ID, s.Clock.Now(), due.Time())
+	return err
+}
+
+func (s *Scheduler) cancel(ctx context.Context, tx pgx.Tx, studentID int64) error {
+	var pending *int64
+	if err := tx.QueryRow(ctx, `SELECT followup_job_id FROM students WHERE id = $1`, studentID).Scan(&pending); err != nil {
+		return err
+	}
+	if pending == nil {
+		return nil
+	}
+	if _, err := s.River.JobCancelTx(ctx, tx, *pending); err != nil && !errors.Is(err, river.ErrNotFound) {
+		return fmt.Errorf("cancel superseded follow-up: %w", err)
+	}
+	_, err := tx.Exec(ctx, `UPDATE students SET followup_job_id = NULL, next_followup_on = NULL, overdue = false WHERE id = $1`, studentID)
+	return err
+}
+
+// DueWorker works DueArgs.
+type DueWorker struct {
+	river.WorkerDefaults[DueArgs]
+	DB     *postgres.DB
+	Notify *notify.Service
+}
+
+// Work marks the case overdue and reminds the counselor, unless this job
+// was superseded or a contact was logged after it was scheduled. Its
+// writes are idempotent (a flag and a notification keyed by the job), so a
+// retry after a crash or a second run changes nothing twice.
+func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
+	return w.DB.InTx(ctx, func(tx pgx.Tx) error {
+		var live *int64
+		var scheduled, lastContact *time.Time
+		var counselor *int64
+		var name string
+		err := tx.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, last_contact_at, counselor_id, name
+			FROM students WHERE id = $1 FOR UPDATE`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return river.JobCancel(fmt.Errorf("graduate %d not found", job.Args.StudentID))
+		} else if err != nil {
+			return err
+		}
+		superseded := live == nil || *live != job.ID
+		contacted := lastContact != nil && scheduled != nil && lastContact.After(*scheduled)
+		if !superseded && !contacted {
+			if _, err := tx.Exec(ctx, `UPDATE students SET overdue = true WHERE id = $1`, job.Args.StudentID); err != nil {
+				return err
+			}
+			if counselor != nil {
+				if err := w.Notify.Send(ctx, tx, notify.Message{
+					UserID: *counselor, Kind: "followup_due", StudentID: job.Args.StudentID,
+					Title: fmt.Sprintf("跟进提醒：%s 今天（%s）需要跟进", name, job.Args.DueOn),
+					Body:  "该毕业生的跟进日期已到，且此后尚未记录联系。请尽快联系并在帮扶台账中记录。",
+					Key:   fmt.Sprintf("followup:%d", job.ID),
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
