@@ -145,7 +145,6 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
 		var a bangfu.Actor
-		var viaCookie bool
 		switch {
 		case h != "":
 			scheme, token, ok := strings.Cut(h, " ")
@@ -161,17 +160,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if a, ok = s.sessionFromCookies(c); !ok {
 				return next(c)
 			}
-			viaCookie = true
 			if err := checkCrossOrigin(c); err != nil {
 				return err
 			}
 		}
 		a.IP = c.RealIP()
-		rctx := bangfu.WithActor(c.Request().Context(), a)
-		if viaCookie {
-			rctx = context.WithValue(rctx, cookieAuthKey{}, true)
-		}
-		c.SetRequest(c.Request().WithContext(rctx))
+		c.SetRequest(c.Request().WithContext(bangfu.WithActor(c.Request().Context(), a)))
 		return next(c)
 	}
 }

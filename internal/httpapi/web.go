@@ -28,15 +28,6 @@ const (
 	langCookie    = "bangfu_lang"
 )
 
-type cookieAuthKey struct{}
-
-// cookieAuthenticated reports whether the request's actor came from the
-// session cookies rather than an Authorization header.
-func cookieAuthenticated(c echo.Context) bool {
-	v, _ := c.Request().Context().Value(cookieAuthKey{}).(bool)
-	return v
-}
-
 // sessionFromCookies verifies the access cookie; when it is missing or
 // expired and a refresh cookie is present, it refreshes the session and
 // sets new cookies. It returns false when there is no valid session.
