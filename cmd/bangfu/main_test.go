@@ -138,7 +138,7 @@ func TestEndToEnd(t *testing.T) {
 	_, session = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "counselor", "password": "bangfu-demo-counselor"})
 	status, list := call(http.MethodGet, "/api/v1/students", session["access_token"].(string), nil)
 	require.Equal(t, http.StatusOK, status)
-	require.Len(t, list["items"], 6)
+	require.Len(t, list["items"], 7)
 	_, session = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "student", "password": "bangfu-demo-student"})
 	status, myPlan := call(http.MethodGet, "/api/v1/me/plan", session["access_token"].(string), nil)
 	require.Equal(t, http.StatusOK, status, "%v", myPlan)

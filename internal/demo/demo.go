@@ -89,6 +89,9 @@ var demoGraduates = []struct {
 	{"D2026004", "周婷", "44010620030805404", "zhuanke", "电子商务", "zero_employment"},
 	{"D2026005", "吴俊杰", "44010620040117505", "benke", "市场营销", "orphan"},
 	{"D2026006", "郑雅琪", "44010620031230606", "zhuanke", "护理", "dibao"},
+	// Last contacted 40 days ago: the stall sweep escalates this case one
+	// level per run (counselor, supervisors, province) until someone calls.
+	{"D2026007", "孙磊", "44010620030228707", "zhuanke", "物流管理", "zero_employment"},
 }
 
 // seedCaseload gives the demo counselor graduates with hardship evidence,
@@ -148,11 +151,16 @@ func seedCaseload(ctx context.Context, a *app.App) error {
 		}); err != nil {
 			return err
 		}
-		if _, err := a.Ledger.Append(ctx, c, st.ID, ledger.Input{
+		contact := ledger.Input{
 			Kind: "contact", Channel: "meeting", OccurredAt: now.Add(-time.Duration(i+1) * 24 * time.Hour),
 			Summary: "面谈了解求职意向和家庭情况，制定帮扶计划", NextStep: "推荐岗位", Visibility: "shared",
 			NextFollowupOn: bangfu.Today(a.Clock).AddDays(7 - i).String(),
-		}); err != nil {
+		}
+		if g.number == "D2026007" {
+			contact.OccurredAt, contact.NextFollowupOn = now.AddDate(0, 0, -40), ""
+			contact.Summary = "电话联系，学生表示暂不需要帮助"
+		}
+		if _, err := a.Ledger.Append(ctx, c, st.ID, contact); err != nil {
 			return err
 		}
 		if i == 0 {

@@ -122,8 +122,8 @@ var dictionaries = map[string]map[string]string{
 
 var templates = template.Must(template.ParseFS(web.Templates, "templates/*.html"))
 
-// lang picks the page language: ?lang=, then the cookie, then
-// Accept-Language; Chinese unless English is asked for.
+// lang picks the page language: Chinese, unless English was chosen with
+// ?lang=en (remembered in a cookie).
 func lang(c echo.Context) string {
 	switch q := c.QueryParam("lang"); q {
 	case "en", "zh":
@@ -133,14 +133,7 @@ func lang(c echo.Context) string {
 		}
 		return "zh-CN"
 	}
-	if ck, err := c.Cookie(langCookie); err == nil {
-		if ck.Value == "en" {
-			return "en"
-		}
-		return "zh-CN"
-	}
-	al := strings.ToLower(c.Request().Header.Get("Accept-Language"))
-	if strings.HasPrefix(al, "en") {
+	if ck, err := c.Cookie(langCookie); err == nil && ck.Value == "en" {
 		return "en"
 	}
 	return "zh-CN"

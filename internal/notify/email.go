@@ -45,9 +45,6 @@ type EmailWorker struct {
 	Mailer Mailer
 }
 
-// Timeout bounds one attempt.
-func (w *EmailWorker) Timeout(*river.Job[EmailArgs]) time.Duration { return time.Minute }
-
 // Work sends the e-mail.
 func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error {
 	return w.DB.InTx(ctx, func(tx pgx.Tx) error {
