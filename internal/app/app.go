@@ -33,6 +33,7 @@ import (
 	"github.com/bangfu/bangfu/internal/password"
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/postgres"
+	"github.com/bangfu/bangfu/internal/report"
 	"github.com/bangfu/bangfu/internal/sealed"
 	"github.com/bangfu/bangfu/internal/settings"
 )
@@ -69,6 +70,7 @@ type App struct {
 	Notify       *notify.Service
 	Followups    *followup.Scheduler
 	Escalations  *escalation.Service
+	Reports      *report.Service
 	Server       *httpapi.Server
 
 	workers bool
@@ -107,6 +109,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Notify = &notify.Service{DB: db, Clock: opts.Clock, Email: cfg.SMTPURL != ""}
 	a.Followups = &followup.Scheduler{Clock: opts.Clock, Settings: a.Settings}
 	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock}
+	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings}
 	a.Ledger.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {
 		if err := a.Followups.OnAppend(ctx, tx, actor, h, e); err != nil {
 			return err
@@ -140,7 +143,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Config: cfg, Logger: log, DB: db, Clock: opts.Clock,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations, Audit: a.Audit,
-		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations,
+		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports,
 		Metrics: a.Metrics, JobsUI: a.jobsUI,
 	})
 	return a, nil

@@ -79,27 +79,17 @@ func (e *Escalation) maskFor(a bangfu.Actor) {
 	}
 }
 
-// List returns the escalations of the graduates a may see, newest first.
-// Page.After is an escalation id.
-func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.Page) (bangfu.List[Escalation], error) {
-	var p bangfu.Problems
-	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
-		p.Add("status", "must be one of open, acknowledged, resolved")
-	}
-	if f.Kind != "" && !slices.Contains(Kinds, f.Kind) {
-		p.Add("kind", "must be one of "+strings.Join(Kinds, ", "))
-	}
-	if f.Level != 0 && (f.Level < 1 || f.Level > 3) {
-		p.Add("level", "must be 1, 2 or 3")
-	}
-	if err := p.Err(); err != nil {
-		return bangfu.List[Escalation]{}, err
-	}
+// ListQuery returns the SQL of one page of List (limit+1 rows) and its
+// arguments; exported so that benchmarks can issue the same SQL directly.
+func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
 	after := pg.After
 	if after == 0 {
 		after = 1<<63 - 1
 	}
 	w := &graduate.Where{}
+	if sc := policy.ScopeOf(a); sc.SchoolID != nil {
+		w.Add("e.school_id = ?", *sc.SchoolID)
+	}
 	w.AddScope(a)
 	w.Add("e.id < ?", after)
 	if f.Kind != "" {
@@ -115,8 +105,28 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 		w.Add("e.school_id = ?", *f.SchoolID)
 	}
 	w.Args = append(w.Args, pg.Limit+1)
-	rows, err := s.DB.Pool.Query(ctx, fmt.Sprintf(`SELECT %s FROM escalations e JOIN students s ON s.id = e.student_id
-		WHERE %s ORDER BY e.id DESC LIMIT $%d`, columns, w, len(w.Args)), w.Args...)
+	return fmt.Sprintf(`SELECT %s FROM escalations e JOIN students s ON s.id = e.student_id
+		WHERE %s ORDER BY e.id DESC LIMIT $%d`, columns, w, len(w.Args)), w.Args
+}
+
+// List returns the escalations of the graduates a may see, newest first.
+// Page.After is an escalation id.
+func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.Page) (bangfu.List[Escalation], error) {
+	var p bangfu.Problems
+	if f.Kind != "" && !slices.Contains(Kinds, f.Kind) {
+		p.Add("kind", "must be one of "+strings.Join(Kinds, ", "))
+	}
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		p.Add("status", "must be one of open, acknowledged, resolved")
+	}
+	if f.Level != 0 && (f.Level < 1 || f.Level > 3) {
+		p.Add("level", "must be 1, 2 or 3")
+	}
+	if err := p.Err(); err != nil {
+		return bangfu.List[Escalation]{}, err
+	}
+	sql, args := ListQuery(a, f, pg)
+	rows, err := s.DB.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return bangfu.List[Escalation]{}, err
 	}

@@ -127,7 +127,7 @@ type Header struct {
 // revealed). With forUpdate it locks the row, on q's transaction, so that
 // writes about one graduate take turns.
 func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, forUpdate bool) (Header, error) {
-	sql := `SELECT id, school_id, department_id, counselor_id, status, graduation_year FROM students WHERE id = $1`
+	sql := AccessSQL
 	if forUpdate {
 		sql += ` FOR UPDATE`
 	}
@@ -141,6 +141,19 @@ func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, f
 	}
 	return h, nil
 }
+
+// AccessSQL reads the header Access checks ($1: the graduate's id).
+const AccessSQL = `SELECT id, school_id, department_id, counselor_id, status, graduation_year FROM students WHERE id = $1`
+
+// FileSQL reads one file ($1: today, $2: the graduate's id) and
+// HardshipsSQL its hardships ($1: the graduate's id); exported so that
+// benchmarks can issue the same SQL directly.
+const (
+	FileSQL      = `SELECT ` + studentColumns + ` FROM students s WHERE s.id = $2`
+	HardshipsSQL = `SELECT id, student_id, category, evidence_type, issuing_authority, certificate_no_sealed IS NOT NULL,
+			valid_until, status, verified_by, verified_at, verification_note, created_by, created_at
+		FROM hardships WHERE student_id = $1 ORDER BY id`
+)
 
 const studentColumns = `s.id, s.school_id, s.department_id, s.student_number, s.name, s.id_number_masked, s.major,
 	s.education_level, s.graduation_year, s.phone, s.email, s.intention_industry, s.intention_region, s.intention_job_type,
@@ -458,7 +471,7 @@ func (s *Service) Get(ctx context.Context, a bangfu.Actor, id int64) (Student, e
 
 // get reads a file, masked for a, with its hardships; no access check.
 func (s *Service) get(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64) (Student, error) {
-	rows, _ := q.Query(ctx, `SELECT `+studentColumns+` FROM students s WHERE s.id = $2`, bangfu.Today(s.Clock).Time(), id)
+	rows, _ := q.Query(ctx, FileSQL, bangfu.Today(s.Clock).Time(), id)
 	st, err := pgx.CollectExactlyOneRow(rows, scanStudent)
 	if err != nil {
 		return Student{}, postgres.FormatError(err, "graduate")

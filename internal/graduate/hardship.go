@@ -54,9 +54,7 @@ type HardshipInput struct {
 }
 
 func (s *Service) hardships(ctx context.Context, q postgres.Querier, studentID int64) ([]Hardship, error) {
-	rows, err := q.Query(ctx, `SELECT id, student_id, category, evidence_type, issuing_authority, certificate_no_sealed IS NOT NULL,
-			valid_until, status, verified_by, verified_at, verification_note, created_by, created_at
-		FROM hardships WHERE student_id = $1 ORDER BY id`, studentID)
+	rows, err := q.Query(ctx, HardshipsSQL, studentID)
 	if err != nil {
 		return nil, err
 	}

@@ -81,13 +81,10 @@ func (w *Where) AddScope(a bangfu.Actor) {
 	}
 }
 
-// List returns the graduates a may see that match f, in id order.
-func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.Page) (bangfu.List[Student], error) {
-	f.Q = strings.TrimSpace(f.Q)
-	if err := f.Check(); err != nil {
-		return bangfu.List[Student]{}, err
-	}
-	w := &Where{Args: []any{bangfu.Today(s.Clock).Time()}} // $1: today, for the category columns
+// ListQuery returns the SQL of one page of List (limit+1 rows) and its
+// arguments. Exported so that benchmarks can issue the same SQL directly.
+func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page, today bangfu.Date) (string, []any) {
+	w := &Where{Args: []any{today.Time()}} // $1: today, for the category columns
 	w.AddScope(a)
 	w.Add("s.id > ?", pg.After)
 	if f.Status != "" {
@@ -111,8 +108,17 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 			AND (h.valid_until IS NULL OR h.valid_until >= $1::date))`, f.Category)
 	}
 	w.Args = append(w.Args, pg.Limit+1)
-	sql := fmt.Sprintf(`SELECT %s FROM students s WHERE %s ORDER BY s.id LIMIT $%d`, studentColumns, w, len(w.Args))
-	rows, err := s.DB.Pool.Query(ctx, sql, w.Args...)
+	return fmt.Sprintf(`SELECT %s FROM students s WHERE %s ORDER BY s.id LIMIT $%d`, studentColumns, w, len(w.Args)), w.Args
+}
+
+// List returns the graduates a may see that match f, in id order.
+func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.Page) (bangfu.List[Student], error) {
+	f.Q = strings.TrimSpace(f.Q)
+	if err := f.Check(); err != nil {
+		return bangfu.List[Student]{}, err
+	}
+	sql, args := ListQuery(a, f, pg, bangfu.Today(s.Clock))
+	rows, err := s.DB.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return bangfu.List[Student]{}, err
 	}

@@ -58,6 +58,8 @@ func (s *Server) routes() {
 	s.handle(GET, "/api/v1/students/:id/ledger/verify", policy.LedgerVerify, s.verifyLedger)
 	s.handle(POST, "/api/v1/students/:id/ledger/:seq/corrections", policy.LedgerAppend, s.correctLedger)
 	s.handle(POST, "/api/v1/ledger/group", policy.LedgerAppend, s.appendLedgerGroup)
+	s.handle(GET, "/api/v1/ledger", policy.LedgerReview, s.reviewLedger)
+	s.handle(GET, "/api/v1/reports/summary", policy.ReportsRead, s.reportSummary)
 	s.handle(GET, "/api/v1/students/:id/destination", policy.StudentsRead, s.getDestination)
 	s.handle(PUT, "/api/v1/students/:id/destination", policy.DestinationWrite, s.putDestination)
 	s.handle(POST, "/api/v1/students/:id/destination/verify", policy.DestinationVerify, s.verifyDestination)

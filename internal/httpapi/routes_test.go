@@ -58,6 +58,8 @@ var allowed = map[string][]bangfu.Role{
 	"GET /api/v1/students/:id/ledger/verify":            {counselor, supervisor, province},
 	"POST /api/v1/students/:id/ledger/:seq/corrections": {counselor, supervisor},
 	"POST /api/v1/ledger/group":                         {counselor, supervisor},
+	"GET /api/v1/ledger":                                {counselor, supervisor, province},
+	"GET /api/v1/reports/summary":                       {counselor, supervisor, province},
 	"GET /api/v1/students/:id/destination":              {counselor, supervisor, province},
 	"PUT /api/v1/students/:id/destination":              {student, counselor, supervisor},
 	"POST /api/v1/students/:id/destination/verify":      {supervisor},

@@ -29,6 +29,7 @@ import (
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
+	"github.com/bangfu/bangfu/internal/report"
 	"github.com/bangfu/bangfu/internal/settings"
 )
 
@@ -49,6 +50,7 @@ type Deps struct {
 	Settings     *settings.Store
 	Notify       *notify.Service
 	Escalations  *escalation.Service
+	Reports      *report.Service
 	// Metrics is the registry /metrics serves; the server adds its own
 	// request metrics to it.
 	Metrics *prometheus.Registry

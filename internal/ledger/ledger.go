@@ -276,12 +276,26 @@ func (s *Service) AppendGroup(ctx context.Context, a bangfu.Actor, in GroupInput
 	return out, err
 }
 
+// The statements of an append, exported so that benchmarks can issue the
+// same SQL directly: read the head ($1: graduate), insert the entry, and
+// advance the graduate's head and counts.
+const (
+	HeadSQL   = `SELECT ledger_seq, ledger_head FROM students WHERE id = $1`
+	InsertSQL = `INSERT INTO ledger_entries (student_id, seq, kind, channel, occurred_at, summary, next_step,
+			next_followup_on, visibility, referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash, school_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+	AdvanceSQL = `UPDATE students SET ledger_seq = $2, ledger_head = $3,
+			contacts_count = contacts_count + $4::int, referrals_count = referrals_count + $5::int,
+			last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END
+		WHERE id = $1`
+)
+
 // append writes e as the next entry of h's ledger, on tx, which must hold
 // the graduate's row lock.
 func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e *Entry, action string) error {
 	var seq int
 	var prev []byte
-	if err := tx.QueryRow(ctx, `SELECT ledger_seq, ledger_head FROM students WHERE id = $1`, h.StudentID).Scan(&seq, &prev); err != nil {
+	if err := tx.QueryRow(ctx, HeadSQL, h.StudentID).Scan(&seq, &prev); err != nil {
 		return err
 	}
 	now := s.Clock.Now().Truncate(time.Microsecond)
@@ -293,18 +307,13 @@ func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h gradu
 	if e.Referral != nil {
 		referral, _ = json.Marshal(e.Referral)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO ledger_entries (student_id, seq, kind, channel, occurred_at, summary, next_step,
-			next_followup_on, visibility, referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+	if _, err := tx.Exec(ctx, InsertSQL,
 		e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
-		referral, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash); err != nil {
+		referral, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID); err != nil {
 		return postgres.FormatError(err, "ledger entry")
 	}
 	contact := e.Kind == "contact"
-	if _, err := tx.Exec(ctx, `UPDATE students SET ledger_seq = $2, ledger_head = $3,
-			contacts_count = contacts_count + $4::int, referrals_count = referrals_count + $5::int,
-			last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END
-		WHERE id = $1`,
+	if _, err := tx.Exec(ctx, AdvanceSQL,
 		h.StudentID, e.Seq, hash, boolInt(contact), boolInt(e.Kind == "referral"), contact, e.OccurredAt); err != nil {
 		return err
 	}
@@ -359,6 +368,11 @@ func (s *Service) Correct(ctx context.Context, a bangfu.Actor, studentID int64, 
 	return e, err
 }
 
+// ListSQL is one page of a graduate's ledger ($1 graduate, $2 after seq,
+// $3 shared only, $4 limit+1), exported for benchmarks.
+const ListSQL = `SELECT ` + entryColumns + ` FROM ledger_entries
+		WHERE student_id = $1 AND seq > $2 AND (NOT $3 OR visibility = 'shared') ORDER BY seq LIMIT $4`
+
 const entryColumns = `student_id, seq, kind, channel, occurred_at, summary, next_step, next_followup_on, visibility,
 	referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash`
 
@@ -392,9 +406,7 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, studentID int64, pg 
 		return bangfu.List[Entry]{}, err
 	}
 	sharedOnly := a.Role == bangfu.RoleStudent
-	rows, err := s.DB.Pool.Query(ctx, `SELECT `+entryColumns+` FROM ledger_entries
-		WHERE student_id = $1 AND seq > $2 AND (NOT $3 OR visibility = 'shared') ORDER BY seq LIMIT $4`,
-		studentID, pg.After, sharedOnly, pg.Limit+1)
+	rows, err := s.DB.Pool.Query(ctx, ListSQL, studentID, pg.After, sharedOnly, pg.Limit+1)
 	if err != nil {
 		return bangfu.List[Entry]{}, err
 	}

@@ -48,6 +48,8 @@ const (
 
 	EscalationsRead Action = "escalations:read"
 	EscalationsAct  Action = "escalations:act"
+	LedgerReview    Action = "ledger:review"
+	ReportsRead     Action = "reports:read"
 )
 
 var (
@@ -92,6 +94,8 @@ var table = map[Action][]bangfu.Role{
 
 	EscalationsRead: {counselor, supervisor, province},
 	EscalationsAct:  {counselor, supervisor, province},
+	LedgerReview:    {counselor, supervisor, province},
+	ReportsRead:     {counselor, supervisor, province},
 }
 
 // Allowed reports whether role may perform action at all. Public actions

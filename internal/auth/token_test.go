@@ -1,0 +1,21 @@
+package auth_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bangfu/bangfu"
+)
+
+func TestIssuedTokenCarriesTheActor(t *testing.T) {
+	t.Parallel()
+	tokens := benchTokens()
+	school, dept, stu := int64(3), int64(4), int64(5)
+	in := bangfu.Actor{UserID: 9, Username: "li", Role: bangfu.RoleStudent, SchoolID: &school, DepartmentID: &dept, StudentID: &stu}
+	tok, err := tokens.Issue(in)
+	require.NoError(t, err)
+	out, err := tokens.Verify(tok)
+	require.NoError(t, err)
+	require.Equal(t, in, out)
+}

@@ -1,0 +1,275 @@
+// Package report computes 去向落实率 — the share of graduates with a
+// destination — against the policy targets, per school, department and
+// hardship category, together with the process measures supervisors
+// watch per counselor (contact timeliness, overdue follow-ups, open
+// escalations). Placement rates are never broken down by counselor: the
+// MoE forbids tying them to staff appraisal (三不得).
+package report
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/cnid"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/policy"
+	"github.com/bangfu/bangfu/internal/postgres"
+	"github.com/bangfu/bangfu/internal/settings"
+)
+
+// Rate is a count of graduates and how many have a destination.
+type Rate struct {
+	Graduates int     `json:"graduates"`
+	Placed    int     `json:"placed"`
+	Rate      float64 `json:"rate"`
+	// MeetsTarget compares Rate with the target in force on the report date.
+	MeetsTarget bool `json:"meets_target"`
+}
+
+// Group is a Rate for one school, department or hardship category.
+type Group struct {
+	ID   int64  `json:"id,omitempty"`
+	Code string `json:"code,omitempty"`
+	Name string `json:"name"`
+	Rate
+}
+
+// Process is what supervisors watch instead of placement per counselor.
+type Process struct {
+	OpenCases int `json:"open_cases"`
+	// ContactedRecently counts open cases contacted within the first stall
+	// threshold (14 days by default).
+	ContactedRecently int     `json:"contacted_recently"`
+	Timeliness        float64 `json:"timeliness"`
+	OverdueFollowups  int     `json:"overdue_followups"`
+	OpenEscalations   [3]int  `json:"open_escalations"`
+}
+
+// CounselorProcess is one counselor's process measures.
+type CounselorProcess struct {
+	CounselorID int64  `json:"counselor_id"`
+	Name        string `json:"name"`
+	Process
+}
+
+// Targets are the rates required by 31 July and 31 December.
+type Targets struct {
+	July     float64 `json:"july"`
+	December float64 `json:"december"`
+	// Current is the target in force on the report date: July's until 31
+	// July, December's after.
+	Current float64 `json:"current"`
+}
+
+// Summary is the report for one graduation year within the actor's scope.
+type Summary struct {
+	GraduationYear int                `json:"graduation_year"`
+	AsOf           bangfu.Date        `json:"as_of"`
+	Scope          string             `json:"scope"`
+	Targets        Targets            `json:"targets"`
+	Overall        Rate               `json:"overall"`
+	BySchool       []Group            `json:"by_school"`
+	ByDepartment   []Group            `json:"by_department"`
+	ByCategory     []Group            `json:"by_category"`
+	Process        Process            `json:"process"`
+	Counselors     []CounselorProcess `json:"counselors"`
+}
+
+// Filter chooses the report.
+type Filter struct {
+	GraduationYear int
+	SchoolID       *int64
+}
+
+// Service computes reports.
+type Service struct {
+	DB       *postgres.DB
+	Clock    bangfu.Clock
+	Settings *settings.Store
+}
+
+// Query is one statement of a report with its arguments.
+type Query struct {
+	Name string
+	SQL  string
+	Args []any
+}
+
+// placedExpr counts a graduate as placed when their current destination
+// exists and is not 70 (待就业), 71 (不就业拟升学) or 72 (其他暂不就业).
+const placedExpr = `s.destination_code IS NOT NULL AND s.destination_code NOT IN ('70', '71', '72')`
+
+// Queries returns the statements of a report for a, in the order Summary
+// runs them. Exported so that benchmarks can issue the same SQL directly.
+func Queries(a bangfu.Actor, f Filter, today bangfu.Date, stallDays int) []Query {
+	scope := func(args ...any) (*graduate.Where, string) {
+		w := &graduate.Where{Args: args}
+		w.AddScope(a)
+		if f.SchoolID != nil {
+			w.Add("s.school_id = ?", *f.SchoolID)
+		}
+		return w, w.String()
+	}
+	var qs []Query
+	w, cond := scope(f.GraduationYear)
+	qs = append(qs, Query{"by_school", `SELECT s.school_id, sc.code, sc.name, count(*), count(*) FILTER (WHERE ` + placedExpr + `)
+		FROM students s JOIN schools sc ON sc.id = s.school_id
+		WHERE s.graduation_year = $1 AND ` + cond + ` GROUP BY s.school_id, sc.code, sc.name ORDER BY s.school_id`, w.Args})
+	w, cond = scope(f.GraduationYear)
+	qs = append(qs, Query{"by_department", `SELECT coalesce(s.department_id, 0), coalesce(d.name, '（未分院系）'), count(*), count(*) FILTER (WHERE ` + placedExpr + `)
+		FROM students s LEFT JOIN departments d ON d.id = s.department_id
+		WHERE s.graduation_year = $1 AND ` + cond + ` AND s.school_id = ` + schoolParam(w, a, f) + `
+		GROUP BY 1, 2 ORDER BY 1`, w.Args})
+	w, cond = scope(f.GraduationYear, today.Time())
+	qs = append(qs, Query{"by_category", `SELECT h.category, count(DISTINCT s.id), count(DISTINCT s.id) FILTER (WHERE ` + placedExpr + `)
+		FROM hardships h JOIN students s ON s.id = h.student_id
+		WHERE h.status = 'verified' AND (h.valid_until IS NULL OR h.valid_until >= $2) AND s.graduation_year = $1 AND ` + cond + `
+		GROUP BY h.category ORDER BY h.category`, w.Args})
+	w, cond = scope(today.AddDays(-stallDays).Time())
+	qs = append(qs, Query{"counselors", `SELECT coalesce(s.counselor_id, 0), coalesce(u.display_name, '（未分配）'), count(*),
+			count(*) FILTER (WHERE s.last_contact_at >= $1), count(*) FILTER (WHERE s.overdue)
+		FROM students s LEFT JOIN users u ON u.id = s.counselor_id
+		WHERE s.status IN ('open', 'active') AND ` + cond + `
+		GROUP BY 1, 2 ORDER BY 1`, w.Args})
+	w, cond = scope()
+	qs = append(qs, Query{"escalations", `SELECT coalesce(s.counselor_id, 0), e.level, count(*)
+		FROM escalations e JOIN students s ON s.id = e.student_id
+		WHERE e.status <> 'resolved' AND ` + cond + ` GROUP BY 1, 2`, w.Args})
+	return qs
+}
+
+// schoolParam limits the department breakdown to one school: the actor's,
+// or the one filtered on; otherwise it is empty (no school: 0).
+func schoolParam(w *graduate.Where, a bangfu.Actor, f Filter) string {
+	id := int64(0)
+	switch {
+	case f.SchoolID != nil:
+		id = *f.SchoolID
+	case a.SchoolID != nil:
+		id = *a.SchoolID
+	}
+	w.Args = append(w.Args, id)
+	return fmt.Sprintf("$%d", len(w.Args))
+}
+
+// Summary reports the graduation year f names (this year by default) for
+// the graduates a may see: province every school, a supervisor their
+// school or department, a counselor their caseload.
+func (s *Service) Summary(ctx context.Context, a bangfu.Actor, f Filter) (Summary, error) {
+	today := bangfu.Today(s.Clock)
+	if f.GraduationYear == 0 {
+		f.GraduationYear = today.Time().Year()
+	}
+	if f.GraduationYear < 2000 || f.GraduationYear > 2100 {
+		return Summary{}, (bangfu.Problems{"graduation_year": "must be a year like 2026"}).Err()
+	}
+	cfg, err := s.Settings.Get(ctx, s.DB.Pool)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{GraduationYear: f.GraduationYear, AsOf: today, Scope: scopeName(a),
+		Targets:  Targets{July: cfg.TargetJuly, December: cfg.TargetDecember, Current: cfg.TargetJuly},
+		BySchool: []Group{}, ByDepartment: []Group{}, ByCategory: []Group{}, Counselors: []CounselorProcess{}}
+	if today.After(bangfu.NewDate(f.GraduationYear, time.July, 31)) {
+		sum.Targets.Current = cfg.TargetDecember
+	}
+	rate := func(graduates, placed int) Rate {
+		r := Rate{Graduates: graduates, Placed: placed}
+		if graduates > 0 {
+			r.Rate = float64(placed) / float64(graduates)
+		}
+		r.MeetsTarget = graduates > 0 && r.Rate >= sum.Targets.Current
+		return r
+	}
+	masked := policy.Masked(a)
+	counselors := map[int64]int{}
+	for _, q := range Queries(a, f, today, cfg.StallDays[0]) {
+		rows, err := s.DB.Pool.Query(ctx, q.SQL, q.Args...)
+		if err != nil {
+			return Summary{}, fmt.Errorf("report %s: %w", q.Name, err)
+		}
+		var id int64
+		var code, name string
+		var level, n1, n2, n3 int
+		switch q.Name {
+		case "by_school":
+			_, err = pgx.ForEachRow(rows, []any{&id, &code, &name, &n1, &n2}, func() error {
+				sum.BySchool = append(sum.BySchool, Group{ID: id, Code: code, Name: name, Rate: rate(n1, n2)})
+				sum.Overall.Graduates += n1
+				sum.Overall.Placed += n2
+				return nil
+			})
+		case "by_department":
+			_, err = pgx.ForEachRow(rows, []any{&id, &name, &n1, &n2}, func() error {
+				sum.ByDepartment = append(sum.ByDepartment, Group{ID: id, Name: name, Rate: rate(n1, n2)})
+				return nil
+			})
+		case "by_category":
+			_, err = pgx.ForEachRow(rows, []any{&code, &n1, &n2}, func() error {
+				sum.ByCategory = append(sum.ByCategory, Group{Code: code, Name: categoryNames[code], Rate: rate(n1, n2)})
+				return nil
+			})
+		case "counselors":
+			_, err = pgx.ForEachRow(rows, []any{&id, &name, &n1, &n2, &n3}, func() error {
+				if masked {
+					name = cnid.MaskName(name)
+				}
+				counselors[id] = len(sum.Counselors)
+				sum.Counselors = append(sum.Counselors, CounselorProcess{CounselorID: id, Name: name,
+					Process: Process{OpenCases: n1, ContactedRecently: n2, Timeliness: ratio(n2, n1), OverdueFollowups: n3}})
+				sum.Process.OpenCases += n1
+				sum.Process.ContactedRecently += n2
+				sum.Process.OverdueFollowups += n3
+				return nil
+			})
+		case "escalations":
+			_, err = pgx.ForEachRow(rows, []any{&id, &level, &n1}, func() error {
+				sum.Process.OpenEscalations[level-1] += n1
+				if i, ok := counselors[id]; ok {
+					sum.Counselors[i].OpenEscalations[level-1] += n1
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return Summary{}, fmt.Errorf("report %s: %w", q.Name, err)
+		}
+	}
+	sum.Overall = rate(sum.Overall.Graduates, sum.Overall.Placed)
+	sum.Process.Timeliness = ratio(sum.Process.ContactedRecently, sum.Process.OpenCases)
+	if a.Role == bangfu.RoleCounselor {
+		sum.Counselors = []CounselorProcess{}
+	}
+	return sum, nil
+}
+
+func ratio(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+func scopeName(a bangfu.Actor) string {
+	sc := policy.ScopeOf(a)
+	switch {
+	case sc.All:
+		return "province"
+	case sc.DepartmentID != nil:
+		return "department"
+	case sc.SchoolID != nil:
+		return "school"
+	case sc.CounselorID != nil:
+		return "caseload"
+	}
+	return "none"
+}
+
+var categoryNames = map[string]string{
+	"poverty_alleviated": "脱贫家庭", "dibao": "低保家庭", "zero_employment": "零就业家庭", "disabled": "残疾",
+	"tekun": "特困供养", "orphan": "孤儿", "disabled_parent": "残疾人子女", "other_certified": "学校认定其他困难",
+}
