@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error codes. Each is mapped to exactly one HTTP status in internal/httpapi;
@@ -103,6 +104,17 @@ func (p *Problems) Add(field, problem string) {
 func (p *Problems) Check(ok bool, field, problem string) {
 	if !ok {
 		p.Add(field, problem)
+	}
+}
+
+// Text records a problem with a text field that is required but empty, or
+// longer than max characters.
+func (p *Problems) Text(field, v string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		p.Add(field, "is required")
+	case utf8.RuneCountInString(v) > max:
+		p.Add(field, fmt.Sprintf("must be at most %d characters", max))
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -136,13 +135,9 @@ func Check(in *Input) error {
 		}
 	}
 	for field, v := range map[string]string{"employer": in.Employer, "position": in.Position, "region": in.Region, "proof_ref": in.ProofRef} {
-		if utf8.RuneCountInString(v) > 200 {
-			p.Add(field, "must be at most 200 characters")
-		}
+		p.Text(field, v, 200, false)
 	}
-	if utf8.RuneCountInString(in.Note) > 1000 {
-		p.Add("note", "must be at most 1000 characters")
-	}
+	p.Text("note", in.Note, 1000, false)
 	return p.Err()
 }
 

@@ -4,11 +4,9 @@ package directory
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -85,15 +83,6 @@ type SchoolInput struct {
 	Region string `json:"region"`
 }
 
-func checkName(p *bangfu.Problems, field, v string, max int) {
-	switch {
-	case strings.TrimSpace(v) == "":
-		p.Add(field, "is required")
-	case utf8.RuneCountInString(v) > max:
-		p.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	}
-}
-
 // CreateSchool adds a school. The code is the ten-digit 学校标识码.
 func (s *Service) CreateSchool(ctx context.Context, in SchoolInput) (School, error) {
 	in.Code, in.Name, in.Region = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name), strings.TrimSpace(in.Region)
@@ -103,8 +92,8 @@ func (s *Service) CreateSchool(ctx context.Context, in SchoolInput) (School, err
 	} else if !schoolCodeRE.MatchString(in.Code) {
 		p.Add("code", "must be the ten-digit 学校标识码")
 	}
-	checkName(&p, "name", in.Name, 100)
-	p.Check(utf8.RuneCountInString(in.Region) <= 100, "region", "must be at most 100 characters")
+	p.Text("name", in.Name, 100, true)
+	p.Text("region", in.Region, 100, false)
 	if err := p.Err(); err != nil {
 		return School{}, err
 	}
@@ -153,7 +142,7 @@ func canSeeSchool(a bangfu.Actor, schoolID int64) error {
 func (s *Service) CreateDepartment(ctx context.Context, schoolID int64, name string) (Department, error) {
 	name = strings.TrimSpace(name)
 	var p bangfu.Problems
-	checkName(&p, "name", name, 100)
+	p.Text("name", name, 100, true)
 	if err := p.Err(); err != nil {
 		return Department{}, err
 	}
@@ -245,7 +234,7 @@ func (s *Service) CreateUserTx(ctx context.Context, q postgres.Querier, in UserI
 		p.Add("username", "must be 3-64 lowercase letters, digits, '.', '_' or '-'")
 	}
 	if in.Username != "" {
-		checkName(&p, "display_name", in.DisplayName, 100)
+		p.Text("display_name", in.DisplayName, 100, true)
 	}
 	if in.Role == "" {
 		p.Add("role", "is required")
@@ -332,7 +321,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, version int, patch U
 		var p bangfu.Problems
 		if patch.DisplayName != nil {
 			u.DisplayName = strings.TrimSpace(*patch.DisplayName)
-			checkName(&p, "display_name", u.DisplayName, 100)
+			p.Text("display_name", u.DisplayName, 100, true)
 		}
 		if patch.Email != nil {
 			u.Email = strings.TrimSpace(*patch.Email)

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -164,12 +163,10 @@ func (s *Service) Resolve(ctx context.Context, a bangfu.Actor, id int64, note st
 func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to string) (Escalation, error) {
 	note = strings.TrimSpace(note)
 	var p bangfu.Problems
-	switch {
-	case to == "resolved" && note == "":
+	if to == "resolved" && note == "" {
 		p.Add("note", "is required: say how it was resolved")
-	case utf8.RuneCountInString(note) > 1000:
-		p.Add("note", "must be at most 1000 characters")
 	}
+	p.Text("note", note, 1000, false)
 	var out Escalation
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT `+columns+` FROM escalations e JOIN students s ON s.id = e.student_id WHERE e.id = $1 FOR UPDATE OF e`, id)

@@ -246,7 +246,7 @@ func (in *Input) check(p *bangfu.Problems, thisYear int, checkID bool) {
 	case !validStudentNumber(in.StudentNumber):
 		p.Add("student_number", "must be 1-32 letters, digits or '-'")
 	}
-	checkText(p, "name", in.Name, 50, true)
+	p.Text("name", in.Name, 50, true)
 	switch {
 	case !checkID:
 	case in.IDNumber == "":
@@ -254,7 +254,7 @@ func (in *Input) check(p *bangfu.Problems, thisYear int, checkID bool) {
 	case cnid.ResidentIDProblem(in.IDNumber) != "":
 		p.Add("id_number", cnid.ResidentIDProblem(in.IDNumber))
 	}
-	checkText(p, "major", in.Major, 100, false)
+	p.Text("major", in.Major, 100, false)
 	if !slices.Contains(EducationLevels, in.EducationLevel) {
 		p.Add("education_level", "must be one of "+strings.Join(EducationLevels, ", "))
 	}
@@ -263,12 +263,12 @@ func (in *Input) check(p *bangfu.Problems, thisYear int, checkID bool) {
 	}
 	checkPhone(p, in.Phone)
 	checkEmail(p, in.Email)
-	checkText(p, "intention.industry", in.Intention.Industry, 100, false)
-	checkText(p, "intention.region", in.Intention.Region, 100, false)
-	checkText(p, "intention.job_type", in.Intention.JobType, 100, false)
+	p.Text("intention.industry", in.Intention.Industry, 100, false)
+	p.Text("intention.region", in.Intention.Region, 100, false)
+	p.Text("intention.job_type", in.Intention.JobType, 100, false)
 	checkList(p, "skills", in.Skills)
 	checkList(p, "certificates", in.Certificates)
-	checkText(p, "accommodations", in.Accommodations, 1000, false)
+	p.Text("accommodations", in.Accommodations, 1000, false)
 }
 
 func validStudentNumber(s string) bool {
@@ -281,15 +281,6 @@ func validStudentNumber(s string) bool {
 		}
 	}
 	return true
-}
-
-func checkText(p *bangfu.Problems, field, v string, max int, required bool) {
-	switch {
-	case required && v == "":
-		p.Add(field, "is required")
-	case utf8.RuneCountInString(v) > max:
-		p.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	}
 }
 
 func checkList(p *bangfu.Problems, field string, l []string) {

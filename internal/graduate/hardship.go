@@ -83,9 +83,9 @@ func (s *Service) AddHardship(ctx context.Context, a bangfu.Actor, studentID int
 	if !slices.Contains(Categories, in.Category) {
 		p.Add("category", "must be one of "+strings.Join(Categories, ", "))
 	}
-	checkText(&p, "evidence_type", in.EvidenceType, 100, true)
-	checkText(&p, "issuing_authority", in.IssuingAuthority, 100, true)
-	checkText(&p, "certificate_no", in.CertificateNo, 64, false)
+	p.Text("evidence_type", in.EvidenceType, 100, true)
+	p.Text("issuing_authority", in.IssuingAuthority, 100, true)
+	p.Text("certificate_no", in.CertificateNo, 64, false)
 	validUntil := bangfu.ParseDate(&p, "valid_until", in.ValidUntil)
 	if validUntil != nil && validUntil.Before(bangfu.Today(s.Clock)) {
 		p.Add("valid_until", "is already past: this evidence has expired")
@@ -145,7 +145,7 @@ func (s *Service) VerifyHardship(ctx context.Context, a bangfu.Actor, studentID,
 	}
 	p.Check(v.Decision == "verified" || v.Decision == "rejected", "decision", "must be verified or rejected")
 	v.Note = strings.TrimSpace(v.Note)
-	checkText(&p, "note", v.Note, 500, v.Decision == "rejected")
+	p.Text("note", v.Note, 500, v.Decision == "rejected")
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		h, err := Access(ctx, tx, a, studentID, true)
 		if err != nil {

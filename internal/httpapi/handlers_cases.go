@@ -109,22 +109,6 @@ func (s *Server) acknowledgePlan(c echo.Context) error {
 	return c.JSON(http.StatusOK, r)
 }
 
-func (s *Server) appendLedger(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in ledger.Input
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	e, err := s.Ledger.Append(ctx(c), actor(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, e)
-}
-
 func (s *Server) appendLedgerGroup(c echo.Context) error {
 	var in ledger.GroupInput
 	if err := bind(c, &in); err != nil {

@@ -40,28 +40,11 @@ type noteRequest struct {
 	Note string `json:"note"`
 }
 
-func (s *Server) acknowledgeEscalation(c echo.Context) error {
-	return s.actOnEscalation(c, s.Escalations.Acknowledge)
-}
-
-func (s *Server) resolveEscalation(c echo.Context) error {
-	return s.actOnEscalation(c, s.Escalations.Resolve)
-}
-
-func (s *Server) actOnEscalation(c echo.Context, act func(context.Context, bangfu.Actor, int64, string) (escalation.Escalation, error)) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var req noteRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
-	e, err := act(ctx(c), actor(c), id, req.Note)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, e)
+// escalationAct adapts Acknowledge or Resolve to a {note} body.
+func escalationAct(act func(context.Context, bangfu.Actor, int64, string) (escalation.Escalation, error)) echo.HandlerFunc {
+	return withIDAndBody(http.StatusOK, func(ctx context.Context, a bangfu.Actor, id int64, req noteRequest) (escalation.Escalation, error) {
+		return act(ctx, a, id, req.Note)
+	})
 }
 
 func (s *Server) listNotifications(c echo.Context) error {

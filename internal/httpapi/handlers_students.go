@@ -140,22 +140,6 @@ func (s *Server) createAccount(c echo.Context) error {
 	return c.JSON(http.StatusCreated, u)
 }
 
-func (s *Server) addHardship(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in graduate.HardshipInput
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	h, err := s.Graduates.AddHardship(ctx(c), actor(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, h)
-}
-
 func (s *Server) verifyHardship(c echo.Context) error {
 	id, err := pathID(c, "id")
 	if err != nil {

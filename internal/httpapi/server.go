@@ -248,3 +248,24 @@ func pathID(c echo.Context, name string) (int64, error) {
 func page(c echo.Context) (bangfu.Page, error) {
 	return bangfu.ParsePage(c.QueryParam("limit"), c.QueryParam("cursor"))
 }
+
+// withIDAndBody adapts a service call about the record named by the path's
+// :id that takes a JSON body: it reads both, calls, and writes the result
+// with status.
+func withIDAndBody[In, Out any](status int, call func(context.Context, bangfu.Actor, int64, In) (Out, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := bind(c, &in); err != nil {
+			return err
+		}
+		out, err := call(ctx(c), actor(c), id, in)
+		if err != nil {
+			return err
+		}
+		return c.JSON(status, out)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -156,8 +155,8 @@ func (s *Service) check(in Input) (Entry, error) {
 	case in.OccurredAt.Before(now.AddDate(-1, 0, 0)):
 		p.Add("occurred_at", "is more than a year ago")
 	}
-	checkText(&p, "summary", e.Summary, 2000, true)
-	checkText(&p, "next_step", e.NextStep, 1000, false)
+	p.Text("summary", e.Summary, 2000, true)
+	p.Text("next_step", e.NextStep, 1000, false)
 	e.NextFollowupOn = bangfu.ParseDate(&p, "next_followup_on", in.NextFollowupOn)
 	if d := e.NextFollowupOn; d != nil {
 		today := bangfu.Today(s.Clock)
@@ -174,9 +173,9 @@ func (s *Service) check(in Input) (Entry, error) {
 		r := *in.Referral
 		r.Employer, r.Position, r.Outcome = strings.TrimSpace(r.Employer), strings.TrimSpace(r.Position), strings.TrimSpace(r.Outcome)
 		r.CreditCode = strings.ToUpper(strings.TrimSpace(r.CreditCode))
-		checkText(&p, "referral.employer", r.Employer, 200, true)
-		checkText(&p, "referral.position", r.Position, 200, true)
-		checkText(&p, "referral.outcome", r.Outcome, 500, false)
+		p.Text("referral.employer", r.Employer, 200, true)
+		p.Text("referral.position", r.Position, 200, true)
+		p.Text("referral.outcome", r.Outcome, 500, false)
 		if r.CreditCode != "" {
 			if msg := cnid.CreditCodeProblem(r.CreditCode); msg != "" {
 				p.Add("referral.credit_code", msg)
@@ -187,15 +186,6 @@ func (s *Service) check(in Input) (Entry, error) {
 		p.Add("referral", "is required for a referral: employer and position")
 	}
 	return e, p.Err()
-}
-
-func checkText(p *bangfu.Problems, field, v string, max int, required bool) {
-	switch {
-	case required && v == "":
-		p.Add(field, "is required")
-	case utf8.RuneCountInString(v) > max:
-		p.Add(field, fmt.Sprintf("must be at most %d characters", max))
-	}
 }
 
 // Append adds an entry to a graduate's ledger. Appends to one ledger take
@@ -345,8 +335,8 @@ type CorrectionInput struct {
 func (s *Service) Correct(ctx context.Context, a bangfu.Actor, studentID int64, seq int, in CorrectionInput) (Entry, error) {
 	var p bangfu.Problems
 	in.Summary, in.Reason = strings.TrimSpace(in.Summary), strings.TrimSpace(in.Reason)
-	checkText(&p, "summary", in.Summary, 2000, true)
-	checkText(&p, "reason", in.Reason, 500, true)
+	p.Text("summary", in.Summary, 2000, true)
+	p.Text("reason", in.Reason, 500, true)
 	var e Entry
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		h, err := graduate.Access(ctx, tx, a, studentID, true)

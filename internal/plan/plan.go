@@ -131,16 +131,11 @@ func (in Input) check() (Revision, error) {
 		if !slices.Contains(MeasureKinds, mm.Kind) {
 			p.Add(f("kind"), "must be one of "+strings.Join(MeasureKinds, ", "))
 		}
-		if mm.Description == "" {
-			p.Add(f("description"), "is required")
-		} else if utf8.RuneCountInString(mm.Description) > 1000 {
-			p.Add(f("description"), "must be at most 1000 characters")
-		}
+		p.Text(f("description"), mm.Description, 1000, true)
 		if mm.Owner == "" {
 			p.Add(f("owner"), "is required: who carries this measure out")
-		} else if utf8.RuneCountInString(mm.Owner) > 100 {
-			p.Add(f("owner"), "must be at most 100 characters")
 		}
+		p.Text(f("owner"), mm.Owner, 100, false)
 		if !slices.Contains(MeasureStatuses, mm.Status) {
 			p.Add(f("status"), "must be one of "+strings.Join(MeasureStatuses, ", "))
 		}
@@ -150,9 +145,7 @@ func (in Input) check() (Revision, error) {
 	if in.CadenceDays < 1 || in.CadenceDays > 90 {
 		p.Add("cadence_days", "must be a number of days from 1 to 90")
 	}
-	if utf8.RuneCountInString(r.Note) > 2000 {
-		p.Add("note", "must be at most 2000 characters")
-	}
+	p.Text("note", r.Note, 2000, false)
 	return r, p.Err()
 }
 
