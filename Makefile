@@ -30,3 +30,7 @@ build: ## Build bin/bangfu
 .PHONY: migrate
 migrate: ## Apply schema changes to DATABASE_URL
 	$(GO) run ./cmd/bangfu migrate
+
+.PHONY: bench
+bench: ## Province-scale figures: Go benchmarks, server vs floor load, jobs (BENCH_DURATION, BENCH_STUDENTS, BENCH_DATABASE_URL)
+	@scripts/bench.sh

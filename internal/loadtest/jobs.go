@@ -1,0 +1,144 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/app"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/report"
+)
+
+// JobOptions say how big the job benchmarks are.
+type JobOptions struct {
+	// Followups is how many open cases get a contact's follow-up scheduled.
+	Followups int
+	// ReportRuns is how often the province report runs.
+	ReportRuns int
+	// Province is who reads the report.
+	Province bangfu.Actor
+	// Progress, when set, is told what runs.
+	Progress io.Writer
+}
+
+// RunJobs measures the background work at the database's scale, with the
+// app's own wiring, in transactions that roll back so that the data stays
+// as it was: the stall sweep over every open case, scheduling the
+// follow-ups of many contacts at once, and the province-wide report.
+func RunJobs(ctx context.Context, a *app.App, o JobOptions) (*Jobs, error) {
+	say := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", args...)
+		}
+	}
+	j := &Jobs{}
+
+	if err := a.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM students WHERE status IN ('open', 'active')`).Scan(&j.Sweep.OpenCases); err != nil {
+		return nil, err
+	}
+	say("  stall sweep over %d open cases…", j.Sweep.OpenCases)
+	err := rolledBack(ctx, a, func(tx pgx.Tx) error {
+		start := time.Now()
+		res, err := a.SweepWorker().Sweep(ctx, tx)
+		j.Sweep.Seconds = time.Since(start).Seconds()
+		j.Sweep.Raised, j.Sweep.Cleared, j.Sweep.Notified = res.Raised, res.Cleared, res.Notified
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stall sweep: %w", err)
+	}
+
+	if o.Followups > 0 {
+		say("  follow-up scheduling of %d contacts…", o.Followups)
+		err = rolledBack(ctx, a, func(tx pgx.Tx) error {
+			headers, err := openHeaders(ctx, tx, o.Followups)
+			if err != nil {
+				return err
+			}
+			if len(headers) == 0 {
+				return nil
+			}
+			j.Followups.Cases = len(headers)
+			now := a.Clock.Now()
+			next := bangfu.DateOf(now).AddDays(7)
+			start := time.Now()
+			// With fewer open cases than contacts, the later contacts go to
+			// cases contacted earlier in the run: each cancels the job the
+			// earlier one scheduled, as a second contact would.
+			for i := range o.Followups {
+				h := headers[i%len(headers)]
+				actor := bangfu.Actor{UserID: *h.CounselorID, Role: bangfu.RoleCounselor, SchoolID: &h.SchoolID}
+				e := ledger.Entry{StudentID: h.StudentID, Kind: "contact", Channel: "phone", OccurredAt: now,
+					Summary: "电话联系（压测）", NextFollowupOn: &next, Visibility: "internal", AuthorID: actor.UserID, RecordedAt: now}
+				if err := a.Followups.OnAppend(ctx, tx, actor, h, e); err != nil {
+					return fmt.Errorf("graduate %d: %w", h.StudentID, err)
+				}
+				j.Followups.Contacts++
+			}
+			j.Followups.Seconds = time.Since(start).Seconds()
+			if j.Followups.Seconds > 0 {
+				j.Followups.PerSecond = float64(j.Followups.Contacts) / j.Followups.Seconds
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("follow-ups: %w", err)
+		}
+	}
+
+	say("  province report summary, %d runs…", o.ReportRuns)
+	for range o.ReportRuns {
+		start := time.Now()
+		sum, err := a.Reports.Summary(ctx, o.Province, report.Filter{})
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		j.Report.Runs = append(j.Report.Runs, roundTo(time.Since(start).Seconds(), 4))
+		j.Report.Graduates = sum.Overall.Graduates
+	}
+	if len(j.Report.Runs) > 0 {
+		j.Report.MinSeconds = j.Report.Runs[0]
+		for _, r := range j.Report.Runs {
+			j.Report.MinSeconds = min(j.Report.MinSeconds, r)
+		}
+		j.Report.MedianSeconds = Median(j.Report.Runs)
+	}
+	return j, nil
+}
+
+// openHeaders returns the headers of up to n open cases with a counselor,
+// in id order, as graduate.Access reads them.
+func openHeaders(ctx context.Context, tx pgx.Tx, n int) ([]graduate.Header, error) {
+	rows, err := tx.Query(ctx, `SELECT id, school_id, department_id, counselor_id, status, graduation_year FROM students
+		WHERE status IN ('open', 'active') AND counselor_id IS NOT NULL ORDER BY id LIMIT $1`, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (graduate.Header, error) {
+		var h graduate.Header
+		err := row.Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear)
+		return h, err
+	})
+}
+
+// rolledBack runs fn in a transaction that is always rolled back.
+func rolledBack(ctx context.Context, a *app.App, fn func(pgx.Tx) error) error {
+	tx, err := a.DB.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	return fn(tx)
+}
+
+func roundTo(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
