@@ -5,6 +5,7 @@
 //	bangfu-bench floor --addr A --db URL  serve the floor (started by run)
 //	bangfu-bench graduates --db URL     print how many graduates the database holds
 //	bangfu-bench vacuum --db URL        VACUUM ANALYZE: settle the database before measuring
+//	bangfu-bench explain --db URL       EXPLAIN ANALYZE the key queries (for docs/performance.md)
 //
 // Flags default to BENCH_* environment variables (see `bangfu-bench run --help`).
 package main
@@ -58,6 +59,7 @@ Usage:
   bangfu-bench run --db URL [flags]      measure the server against the floor, time the jobs, write JSON
   bangfu-bench floor --addr A --db URL   serve the floor: the same SQL on bare net/http (started by run)
   bangfu-bench graduates --db URL        print how many graduates the database holds
+  bangfu-bench explain --db URL          print EXPLAIN ANALYZE of the key queries
   bangfu-bench vacuum --db URL           VACUUM ANALYZE: settle the database before measuring`)
 }
 
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string) error {
 		return graduates(ctx, args[1:])
 	case "vacuum":
 		return vacuum(ctx, args[1:])
+	case "explain":
+		return explain(ctx, args[1:])
 	}
 	usage()
 	return fmt.Errorf("unknown command %q", args[0])
@@ -235,4 +239,22 @@ func vacuum(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("VACUUM (ANALYZE) took %.1fs\n", time.Since(start).Seconds())
 	return nil
+}
+
+func explain(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bangfu-bench explain", flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "database URL")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pg, err := postgres.Open(ctx, *db, 2)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	sample, err := loadtest.Discover(ctx, pg.Pool, loadtest.SampleSizes{Counselors: 5, Supervisors: 50, PerCounselor: 1, Seed: 1})
+	if err != nil {
+		return err
+	}
+	return loadtest.Explain(ctx, pg, loadtest.KeyQueries(sample, time.Now()), os.Stdout)
 }

@@ -66,6 +66,17 @@ type Event struct {
 // of the change it records, so that both commit or neither does). A zero
 // UserID records the system.
 func Record(ctx context.Context, q postgres.Querier, a bangfu.Actor, at time.Time, ev Event) error {
+	_, err := q.Exec(ctx, InsertSQL, Args(a, at, ev)...)
+	return err
+}
+
+// InsertSQL appends one event; Args gives its arguments. Together they let
+// a caller queue the audit row in a batch with the change it records.
+const InsertSQL = `INSERT INTO audit_log (at, actor_id, actor_role, action, student_id, school_id, fields, reason, ip, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+// Args returns InsertSQL's arguments for ev by a at time at.
+func Args(a bangfu.Actor, at time.Time, ev Event) []any {
 	role := string(a.Role)
 	if a.UserID == 0 {
 		role = "system"
@@ -73,10 +84,14 @@ func Record(ctx context.Context, q postgres.Querier, a bangfu.Actor, at time.Tim
 	if ev.Fields == nil {
 		ev.Fields = []string{}
 	}
-	_, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor_id, actor_role, action, student_id, school_id, fields, reason, ip, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		at, nullID(a.UserID), role, ev.Action, nullID(ev.StudentID), nullID(ev.SchoolID), ev.Fields, ev.Reason, a.IP, ev.Detail)
-	return err
+	return []any{at, nullID(a.UserID), role, ev.Action, nullID(ev.StudentID), nullID(ev.SchoolID), ev.Fields, ev.Reason, a.IP, ev.Detail}
+}
+
+// RecordRead appends ev, the record of a read, through db's relaxed pool:
+// the reader does not wait for the WAL flush, and a database crash may
+// lose the last few hundred milliseconds of read records (never a change's).
+func RecordRead(ctx context.Context, db *postgres.DB, a bangfu.Actor, at time.Time, ev Event) error {
+	return Record(ctx, db.Relaxed, a, at, ev)
 }
 
 // Rows returns the rows CopyFrom needs to append many events at once.

@@ -73,7 +73,7 @@ func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h g
 		return nil
 	}
 	if h.Status != "open" && h.Status != "active" {
-		return s.cancel(ctx, tx, h.StudentID)
+		return s.cancel(ctx, tx, h.StudentID, h.FollowupJobID)
 	}
 	due := e.NextFollowupOn
 	if due == nil {
@@ -87,7 +87,7 @@ func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h g
 		}
 		due = &d
 	}
-	return s.schedule(ctx, tx, h.StudentID, *due)
+	return s.schedule(ctx, tx, h.StudentID, h.FollowupJobID, *due)
 }
 
 // OnRevise is the plan's hook: a cadence applies after the last contact
@@ -111,7 +111,7 @@ func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r p
 	if today := bangfu.Today(s.Clock); due.Before(today) {
 		due = today
 	}
-	return s.schedule(ctx, tx, r.StudentID, due)
+	return s.schedule(ctx, tx, r.StudentID, nil, due)
 }
 
 func (s *Scheduler) cadence(ctx context.Context, tx pgx.Tx, studentID int64) (int, error) {
@@ -130,9 +130,11 @@ func (s *Scheduler) cadence(ctx context.Context, tx pgx.Tx, studentID int64) (in
 
 // schedule cancels the graduate's pending follow-up job, if any, and
 // inserts one for due, on tx (which holds the graduate's row lock).
-func (s *Scheduler) schedule(ctx context.Context, tx pgx.Tx, studentID int64, due bangfu.Date) error {
-	if err := s.cancel(ctx, tx, studentID); err != nil {
-		return err
+func (s *Scheduler) schedule(ctx context.Context, tx pgx.Tx, studentID int64, pending *int64, due bangfu.Date) error {
+	if pending != nil {
+		if _, err := s.River.JobCancelTx(ctx, tx, *pending); err != nil && !errors.Is(err, river.ErrNotFound) {
+			return fmt.Errorf("cancel superseded follow-up: %w", err)
+		}
 	}
 	res, err := s.River.InsertTx(ctx, tx, DueArgs{StudentID: studentID, DueOn: due.String()},
 		&river.InsertOpts{ScheduledAt: due.At(DueHour, 0)})
@@ -144,11 +146,8 @@ func (s *Scheduler) schedule(ctx context.Context, tx pgx.Tx, studentID int64, du
 	return err
 }
 
-func (s *Scheduler) cancel(ctx context.Context, tx pgx.Tx, studentID int64) error {
-	var pending *int64
-	if err := tx.QueryRow(ctx, `SELECT followup_job_id FROM students WHERE id = $1`, studentID).Scan(&pending); err != nil {
-		return err
-	}
+// cancel cancels the graduate's pending follow-up job, if any.
+func (s *Scheduler) cancel(ctx context.Context, tx pgx.Tx, studentID int64, pending *int64) error {
 	if pending == nil {
 		return nil
 	}

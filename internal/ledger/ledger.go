@@ -267,10 +267,9 @@ func (s *Service) AppendGroup(ctx context.Context, a bangfu.Actor, in GroupInput
 }
 
 // The statements of an append, exported so that benchmarks can issue the
-// same SQL directly: read the head ($1: graduate), insert the entry, and
-// advance the graduate's head and counts.
+// same SQL directly: insert the entry, and advance the graduate's head and
+// counts (the head is read with graduate.AccessSQL, under the row lock).
 const (
-	HeadSQL   = `SELECT ledger_seq, ledger_head FROM students WHERE id = $1`
 	InsertSQL = `INSERT INTO ledger_entries (student_id, seq, kind, channel, occurred_at, summary, next_step,
 			next_followup_on, visibility, referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash, school_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
@@ -281,13 +280,11 @@ const (
 )
 
 // append writes e as the next entry of h's ledger, on tx, which must hold
-// the graduate's row lock.
+// the graduate's row lock (h was read with it, so its head is current).
+// The entry, the graduate's new head and counts, and the audit row go to
+// the database in one round trip.
 func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e *Entry, action string) error {
-	var seq int
-	var prev []byte
-	if err := tx.QueryRow(ctx, HeadSQL, h.StudentID).Scan(&seq, &prev); err != nil {
-		return err
-	}
+	seq, prev := h.LedgerSeq, h.LedgerHead
 	now := s.Clock.Now().Truncate(time.Microsecond)
 	e.StudentID, e.Seq, e.AuthorID, e.RecordedAt = h.StudentID, seq+1, a.UserID, now
 	hash := ComputeHash(e, prev)
@@ -297,19 +294,15 @@ func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h gradu
 	if e.Referral != nil {
 		referral, _ = json.Marshal(e.Referral)
 	}
-	if _, err := tx.Exec(ctx, InsertSQL,
-		e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
-		referral, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID); err != nil {
-		return postgres.FormatError(err, "ledger entry")
-	}
 	contact := e.Kind == "contact"
-	if _, err := tx.Exec(ctx, AdvanceSQL,
-		h.StudentID, e.Seq, hash, boolInt(contact), boolInt(e.Kind == "referral"), contact, e.OccurredAt); err != nil {
-		return err
-	}
-	if err := audit.Record(ctx, tx, a, now, audit.Event{Action: action, StudentID: h.StudentID, SchoolID: h.SchoolID,
-		Detail: map[string]any{"seq": e.Seq, "kind": e.Kind}}); err != nil {
-		return err
+	b := &pgx.Batch{}
+	b.Queue(InsertSQL, e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
+		referral, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID)
+	b.Queue(AdvanceSQL, h.StudentID, e.Seq, hash, boolInt(contact), boolInt(e.Kind == "referral"), contact, e.OccurredAt)
+	b.Queue(audit.InsertSQL, audit.Args(a, now, audit.Event{Action: action, StudentID: h.StudentID, SchoolID: h.SchoolID,
+		Detail: map[string]any{"seq": e.Seq, "kind": e.Kind}})...)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return postgres.FormatError(err, "ledger entry")
 	}
 	if s.AfterAppend != nil {
 		return s.AfterAppend(ctx, tx, a, h, *e)
@@ -426,7 +419,7 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, studentID int64, pg 
 		}
 	}
 	if a.Role != bangfu.RoleStudent && pg.After == 0 {
-		if err := audit.Record(ctx, s.DB.Pool, a, s.Clock.Now(), audit.Event{Action: audit.LedgerRead, StudentID: studentID, SchoolID: h.SchoolID}); err != nil {
+		if err := audit.RecordRead(ctx, s.DB, a, s.Clock.Now(), audit.Event{Action: audit.LedgerRead, StudentID: studentID, SchoolID: h.SchoolID}); err != nil {
 			return bangfu.List[Entry]{}, err
 		}
 	}
@@ -452,7 +445,7 @@ func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64) (
 	if err != nil {
 		return Verification{}, err
 	}
-	return v, audit.Record(ctx, s.DB.Pool, a, s.Clock.Now(), audit.Event{Action: audit.LedgerVerify, StudentID: studentID, SchoolID: h.SchoolID,
+	return v, audit.RecordRead(ctx, s.DB, a, s.Clock.Now(), audit.Event{Action: audit.LedgerVerify, StudentID: studentID, SchoolID: h.SchoolID,
 		Detail: map[string]any{"intact": v.Intact}})
 }
 

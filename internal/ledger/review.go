@@ -71,15 +71,30 @@ type ReviewEntry struct {
 // ReviewQuery returns the SQL of one review page (limit+1 rows, newest
 // first) and its arguments. Exported so that benchmarks can issue the same
 // SQL directly.
+//
+// The query walks the ledger's own (school_id, recorded_at) index — or its
+// recorded_at index for province — in order and stops at the limit; the
+// actor's scope narrower than a school (a department, a caseload) is a
+// semi-join on the graduate's id, and the graduate's name is read only for
+// the rows returned.
 func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int) (string, []any) {
 	w := &graduate.Where{}
 	sc := policy.ScopeOf(a)
-	// The school predicate goes on the ledger's own column, so the review
-	// walks the (school_id, recorded_at) index.
-	if sc.SchoolID != nil {
+	switch {
+	case sc.SchoolID != nil && sc.DepartmentID == nil:
 		w.Add("l.school_id = ?", *sc.SchoolID)
+	case sc.SchoolID != nil:
+		w.Add("l.school_id = ?", *sc.SchoolID)
+		scoped := &graduate.Where{Args: w.Args}
+		scoped.AddScope(a)
+		w.Args = scoped.Args
+		w.Add("l.student_id IN (SELECT s.id FROM students s WHERE " + scoped.String() + ")")
+	case !sc.All:
+		scoped := &graduate.Where{Args: w.Args}
+		scoped.AddScope(a)
+		w.Args = scoped.Args
+		w.Add("l.student_id IN (SELECT s.id FROM students s WHERE " + scoped.String() + ")")
 	}
-	w.AddScope(a)
 	if f.SchoolID != nil {
 		w.Add("l.school_id = ?", *f.SchoolID)
 	}
@@ -106,7 +121,7 @@ func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int)
 	for i, c := range cols {
 		cols[i] = "l." + strings.TrimSpace(c)
 	}
-	return fmt.Sprintf(`SELECT %s, s.name FROM ledger_entries l JOIN students s ON s.id = l.student_id
+	return fmt.Sprintf(`SELECT %s, (SELECT s.name FROM students s WHERE s.id = l.student_id) FROM ledger_entries l
 		WHERE %s ORDER BY l.recorded_at DESC, l.student_id DESC, l.seq DESC LIMIT $%d`, strings.Join(cols, ", "), w, len(w.Args)), w.Args
 }
 

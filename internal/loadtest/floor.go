@@ -280,25 +280,20 @@ func (f *Floor) append(w http.ResponseWriter, r *http.Request, a bangfu.Actor) e
 	err = f.DB.InTx(r.Context(), func(tx pgx.Tx) error {
 		var h graduate.Header
 		if err := tx.QueryRow(r.Context(), graduate.AccessSQL+" FOR UPDATE", id).Scan(&h.StudentID, &h.SchoolID,
-			&h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear); err != nil {
+			&h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear, &h.LedgerSeq, &h.LedgerHead, &h.FollowupJobID); err != nil {
 			return err
 		}
-		var seq int
-		var prev []byte
-		if err := tx.QueryRow(r.Context(), ledger.HeadSQL, id).Scan(&seq, &prev); err != nil {
-			return err
-		}
-		e.StudentID, e.Seq, e.AuthorID, e.RecordedAt = id, seq+1, a.UserID, f.Clock.Now().Truncate(time.Microsecond)
+		prev := h.LedgerHead
+		e.StudentID, e.Seq, e.AuthorID, e.RecordedAt = id, h.LedgerSeq+1, a.UserID, f.Clock.Now().Truncate(time.Microsecond)
 		hash := ledger.ComputeHash(&e, prev)
 		e.PrevHash, e.Hash = fmt.Sprintf("%x", prev), fmt.Sprintf("%x", hash)
-		if _, err := tx.Exec(r.Context(), ledger.InsertSQL,
-			e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
-			nil, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID); err != nil {
-			return err
-		}
 		contact := e.Kind == "contact"
-		_, err := tx.Exec(r.Context(), ledger.AdvanceSQL, id, e.Seq, hash, b2i(contact), b2i(e.Kind == "referral"), contact, e.OccurredAt)
-		return err
+		b := &pgx.Batch{}
+		b.Queue(ledger.InsertSQL,
+			e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
+			nil, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID)
+		b.Queue(ledger.AdvanceSQL, id, e.Seq, hash, b2i(contact), b2i(e.Kind == "referral"), contact, e.OccurredAt)
+		return tx.SendBatch(r.Context(), b).Close()
 	})
 	if err != nil {
 		return err

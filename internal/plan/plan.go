@@ -190,7 +190,7 @@ func (s *Service) recordRead(ctx context.Context, a bangfu.Actor, h graduate.Hea
 	if a.Role == bangfu.RoleStudent {
 		return nil
 	}
-	return audit.Record(ctx, s.DB.Pool, a, s.Clock.Now(), audit.Event{Action: audit.PlanRead, StudentID: h.StudentID, SchoolID: h.SchoolID})
+	return audit.RecordRead(ctx, s.DB, a, s.Clock.Now(), audit.Event{Action: audit.PlanRead, StudentID: h.StudentID, SchoolID: h.SchoolID})
 }
 
 func (s *Service) revision(ctx context.Context, q postgres.Querier, studentID int64, n int) (Revision, error) {

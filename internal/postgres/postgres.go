@@ -20,6 +20,12 @@ import (
 // DB is the application's handle on PostgreSQL.
 type DB struct {
 	Pool *pgxpool.Pool
+	// Relaxed commits without waiting for the WAL flush
+	// (synchronous_commit = off). It is for records whose loss in a database
+	// crash (at most the last few hundred milliseconds) is acceptable and
+	// whose wait is not: the audit entries of reads. Writes users make, and
+	// the jobs they cause, always go through Pool.
+	Relaxed *pgxpool.Pool
 }
 
 // Open connects to url with at most maxConns connections and checks that the
@@ -34,6 +40,8 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "bangfu"
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// Our queries are short; JIT compilation costs more than it saves.
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
@@ -42,7 +50,15 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to database %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
-	return &DB{Pool: pool}, nil
+	rcfg := cfg.Copy()
+	rcfg.MaxConns = max(2, cfg.MaxConns/4)
+	rcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	relaxed, err := pgxpool.NewWithConfig(ctx, rcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{Pool: pool, Relaxed: relaxed}, nil
 }
 
 // redactParseError keeps a password in DATABASE_URL out of error messages.
@@ -54,8 +70,11 @@ func redactParseError(err error) error {
 	return err
 }
 
-// Close closes the pool.
-func (db *DB) Close() { db.Pool.Close() }
+// Close closes the pools.
+func (db *DB) Close() {
+	db.Pool.Close()
+	db.Relaxed.Close()
+}
 
 // InTx runs fn in a transaction and commits it when fn returns nil. The
 // commit's own error is returned; any error from fn rolls back.

@@ -105,6 +105,11 @@ const placedExpr = `s.destination_code IS NOT NULL AND s.destination_code NOT IN
 
 // Queries returns the statements of a report for a, in the order Summary
 // runs them. Exported so that benchmarks can issue the same SQL directly.
+//
+// Their shapes depend on the scope. Within a school they start from the
+// school's graduates (an index range) and probe hardships and escalations
+// per graduate; across the province they aggregate each table once and
+// skip the per-counselor breakdown (a thousand rows nobody reads there).
 func Queries(a bangfu.Actor, f Filter, today bangfu.Date, stallDays int) []Query {
 	scope := func(args ...any) (*graduate.Where, string) {
 		w := &graduate.Where{Args: args}
@@ -114,46 +119,61 @@ func Queries(a bangfu.Actor, f Filter, today bangfu.Date, stallDays int) []Query
 		}
 		return w, w.String()
 	}
+	sc := policy.ScopeOf(a)
+	province := sc.All && f.SchoolID == nil
+	school := f.SchoolID
+	if school == nil {
+		school = sc.SchoolID
+	}
 	var qs []Query
 	w, cond := scope(f.GraduationYear)
-	qs = append(qs, Query{"by_school", `SELECT s.school_id, sc.code, sc.name, count(*), count(*) FILTER (WHERE ` + placedExpr + `)
-		FROM students s JOIN schools sc ON sc.id = s.school_id
-		WHERE s.graduation_year = $1 AND ` + cond + ` GROUP BY s.school_id, sc.code, sc.name ORDER BY s.school_id`, w.Args})
-	w, cond = scope(f.GraduationYear)
-	qs = append(qs, Query{"by_department", `SELECT coalesce(s.department_id, 0), coalesce(d.name, '（未分院系）'), count(*), count(*) FILTER (WHERE ` + placedExpr + `)
-		FROM students s LEFT JOIN departments d ON d.id = s.department_id
-		WHERE s.graduation_year = $1 AND ` + cond + ` AND s.school_id = ` + schoolParam(w, a, f) + `
-		GROUP BY 1, 2 ORDER BY 1`, w.Args})
+	qs = append(qs, Query{"by_school", `SELECT g.school_id, sc.code, sc.name, g.n, g.placed
+		FROM (SELECT s.school_id, count(*) AS n, count(*) FILTER (WHERE ` + placedExpr + `) AS placed
+		      FROM students s WHERE s.graduation_year = $1 AND ` + cond + ` GROUP BY s.school_id) g
+		JOIN schools sc ON sc.id = g.school_id ORDER BY g.school_id`, w.Args})
+	if school != nil {
+		w, cond = scope(f.GraduationYear, *school)
+		qs = append(qs, Query{"by_department", `SELECT coalesce(g.department_id, 0), coalesce(d.name, '（未分院系）'), g.n, g.placed
+			FROM (SELECT s.department_id, count(*) AS n, count(*) FILTER (WHERE ` + placedExpr + `) AS placed
+			      FROM students s WHERE s.graduation_year = $1 AND s.school_id = $2 AND ` + cond + ` GROUP BY s.department_id) g
+			LEFT JOIN departments d ON d.id = g.department_id ORDER BY 1`, w.Args})
+	}
 	w, cond = scope(f.GraduationYear, today.Time())
-	qs = append(qs, Query{"by_category", `SELECT h.category, count(DISTINCT s.id), count(DISTINCT s.id) FILTER (WHERE ` + placedExpr + `)
-		FROM hardships h JOIN students s ON s.id = h.student_id
-		WHERE h.status = 'verified' AND (h.valid_until IS NULL OR h.valid_until >= $2) AND s.graduation_year = $1 AND ` + cond + `
-		GROUP BY h.category ORDER BY h.category`, w.Args})
+	if province {
+		qs = append(qs, Query{"by_category", `SELECT h.category, count(*), count(*) FILTER (WHERE ` + placedExpr + `)
+			FROM (SELECT DISTINCT student_id, category FROM hardships
+			      WHERE status = 'verified' AND (valid_until IS NULL OR valid_until >= $2)) h
+			JOIN students s ON s.id = h.student_id
+			WHERE s.graduation_year = $1 AND ` + cond + ` GROUP BY h.category ORDER BY h.category`, w.Args})
+	} else {
+		qs = append(qs, Query{"by_category", `SELECT c.category, count(*), count(*) FILTER (WHERE ` + placedExpr + `)
+			FROM students s CROSS JOIN LATERAL (
+			     SELECT DISTINCT h.category FROM hardships h
+			     WHERE h.student_id = s.id AND h.status = 'verified' AND (h.valid_until IS NULL OR h.valid_until >= $2)) c
+			WHERE s.graduation_year = $1 AND ` + cond + ` GROUP BY c.category ORDER BY c.category`, w.Args})
+	}
 	w, cond = scope(today.AddDays(-stallDays).Time())
+	if province {
+		qs = append(qs, Query{"process", `SELECT count(*), count(*) FILTER (WHERE s.last_contact_at >= $1), count(*) FILTER (WHERE s.overdue)
+			FROM students s WHERE s.status IN ('open', 'active') AND ` + cond, w.Args})
+		qs = append(qs, Query{"escalations", `SELECT 0::bigint, e.level, count(*) FROM escalations e
+			WHERE e.status <> 'resolved' GROUP BY e.level`, nil})
+		return qs
+	}
 	qs = append(qs, Query{"counselors", `SELECT coalesce(s.counselor_id, 0), coalesce(u.display_name, '（未分配）'), count(*),
 			count(*) FILTER (WHERE s.last_contact_at >= $1), count(*) FILTER (WHERE s.overdue)
 		FROM students s LEFT JOIN users u ON u.id = s.counselor_id
 		WHERE s.status IN ('open', 'active') AND ` + cond + `
 		GROUP BY 1, 2 ORDER BY 1`, w.Args})
 	w, cond = scope()
+	if school != nil {
+		w.Add("e.school_id = ?", *school)
+		cond = w.String()
+	}
 	qs = append(qs, Query{"escalations", `SELECT coalesce(s.counselor_id, 0), e.level, count(*)
 		FROM escalations e JOIN students s ON s.id = e.student_id
 		WHERE e.status <> 'resolved' AND ` + cond + ` GROUP BY 1, 2`, w.Args})
 	return qs
-}
-
-// schoolParam limits the department breakdown to one school: the actor's,
-// or the one filtered on; otherwise it is empty (no school: 0).
-func schoolParam(w *graduate.Where, a bangfu.Actor, f Filter) string {
-	id := int64(0)
-	switch {
-	case f.SchoolID != nil:
-		id = *f.SchoolID
-	case a.SchoolID != nil:
-		id = *a.SchoolID
-	}
-	w.Args = append(w.Args, id)
-	return fmt.Sprintf("$%d", len(w.Args))
 }
 
 // Summary reports the graduation year f names (this year by default) for
@@ -224,6 +244,11 @@ func (s *Service) Summary(ctx context.Context, a bangfu.Actor, f Filter) (Summar
 				sum.Process.OpenCases += n1
 				sum.Process.ContactedRecently += n2
 				sum.Process.OverdueFollowups += n3
+				return nil
+			})
+		case "process":
+			_, err = pgx.ForEachRow(rows, []any{&n1, &n2, &n3}, func() error {
+				sum.Process.OpenCases, sum.Process.ContactedRecently, sum.Process.OverdueFollowups = n1, n2, n3
 				return nil
 			})
 		case "escalations":

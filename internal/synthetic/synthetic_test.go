@@ -275,7 +275,7 @@ func TestGenerate(t *testing.T) {
 	})
 
 	t.Run("indexes and constraints are back", func(t *testing.T) {
-		require.Equal(t, 1, q(`SELECT count(*) FROM pg_indexes WHERE indexname = 'students_stall_idx'
+		require.Equal(t, 1, q(`SELECT count(*) FROM pg_indexes WHERE indexname = 'students_open_idx'
 			AND indexdef LIKE '%WHERE (status = ANY (ARRAY[''open''::text, ''active''::text]))%'`))
 		require.Equal(t, 1, q(`SELECT count(*) FROM pg_constraint WHERE conname = 'students_destination_fkey' AND convalidated`))
 		require.Equal(t, 1, q(`SELECT count(*) FROM pg_indexes WHERE indexname = 'ledger_entries_school_idx'`))
