@@ -66,6 +66,7 @@ type App struct {
 	Ledger       *ledger.Service
 	Destinations *destination.Service
 	Audit        *audit.Service
+	AuditReads   *audit.Reads
 	Settings     *settings.Store
 	Notify       *notify.Service
 	Followups    *followup.Scheduler
@@ -100,9 +101,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		db.Close()
 		return nil, err
 	}
-	a.Graduates = &graduate.Service{DB: db, Box: a.Box, Clock: opts.Clock}
-	a.Plans = &plan.Service{DB: db, Clock: opts.Clock}
-	a.Ledger = &ledger.Service{DB: db, Clock: opts.Clock}
+	a.AuditReads = audit.NewReads(db, log)
+	a.Graduates = &graduate.Service{DB: db, Box: a.Box, Clock: opts.Clock, Reads: a.AuditReads}
+	a.Plans = &plan.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
+	a.Ledger = &ledger.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
 	a.Destinations = &destination.Service{DB: db, Clock: opts.Clock}
 	a.Audit = &audit.Service{DB: db}
 	a.Settings = &settings.Store{DB: db, Clock: opts.Clock}
@@ -119,7 +121,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Plans.AfterRevise = a.Followups.OnRevise
 
 	if a.River, err = a.newRiver(); err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	a.Notify.River = a.River
@@ -136,7 +138,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Logger:    log,
 		Prefix:    "/admin/jobs",
 	}); err != nil {
-		db.Close()
+		a.Close()
 		return nil, fmt.Errorf("river UI: %w", err)
 	}
 	a.Server = httpapi.New(httpapi.Deps{
@@ -149,8 +151,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	return a, nil
 }
 
-// Close releases the database pool.
-func (a *App) Close() { a.DB.Close() }
+// Close writes the queued audit entries and releases the database pools.
+func (a *App) Close() {
+	a.AuditReads.Close()
+	a.DB.Close()
+}
 
 // Serve serves HTTP on ln (when not nil) and works jobs (when Workers),
 // until ctx is done. Then it stops gracefully: it stops accepting, lets

@@ -112,6 +112,8 @@ type Service struct {
 	DB    *postgres.DB
 	Box   *sealed.Box
 	Clock bangfu.Clock
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
 }
 
 // Header is what other packages need to know about a graduate to apply the
@@ -459,7 +461,7 @@ func (s *Service) Get(ctx context.Context, a bangfu.Actor, id int64) (Student, e
 		return Student{}, bangfu.NotFound("graduate")
 	}
 	if a.Role != bangfu.RoleStudent {
-		if err := audit.RecordRead(ctx, s.DB, a, s.Clock.Now(), audit.Event{Action: audit.StudentRead, StudentID: id, SchoolID: st.SchoolID}); err != nil {
+		if err := s.Reads.Record(ctx, a, s.Clock.Now(), audit.Event{Action: audit.StudentRead, StudentID: id, SchoolID: st.SchoolID}); err != nil {
 			return Student{}, err
 		}
 	}

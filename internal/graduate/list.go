@@ -135,7 +135,7 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 		if a.SchoolID != nil {
 			ev.SchoolID = *a.SchoolID
 		}
-		if err := audit.RecordRead(ctx, s.DB, a, s.Clock.Now(), ev); err != nil {
+		if err := s.Reads.Record(ctx, a, s.Clock.Now(), ev); err != nil {
 			return bangfu.List[Student]{}, err
 		}
 	}

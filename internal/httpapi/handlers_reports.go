@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -69,5 +70,6 @@ func (s *Server) reportSummary(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("Cache-Control", fmt.Sprintf("private, max-age=%d", int(report.CacheTTL.Seconds())))
 	return c.JSON(http.StatusOK, sum)
 }

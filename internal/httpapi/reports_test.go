@@ -16,6 +16,7 @@ import (
 	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/report"
 )
 
 type reviewJSON struct {
@@ -188,6 +189,12 @@ func TestReportSummary(t *testing.T) {
 	require.Equal(t, "caseload", mine.Scope)
 	require.Equal(t, 2, mine.Overall.Graduates)
 	require.Empty(t, mine.Counselors)
+
+	// Summaries are counted at most once a minute per scope.
+	set(cl.counselor, env.MustStudent(t, cl.counselor), destination.Input{Code: "70"})
+	require.Equal(t, 3, summary(cl.supervisor, "").Overall.Graduates, "served from the last count")
+	env.Clock.Advance(report.CacheTTL)
+	require.Equal(t, 4, summary(cl.supervisor, "").Overall.Graduates, "counted again after a minute")
 
 	env.Clock.Set(time.Date(2026, 8, 1, 9, 0, 0, 0, bangfu.Shanghai))
 	require.Equal(t, 0.9, summary(cl.supervisor, "").Targets.Current, "after 31 July the year-end target applies")

@@ -243,6 +243,7 @@ func TestReadsAreAudited(t *testing.T) {
 	cl := newCaseload(t)
 	st := cl.env.MustStudent(t, cl.counselor)
 	require.Equal(t, http.StatusOK, cl.env.Get(t, studentPath(st.ID), cl.tok(t, cl.province)).Status)
+	cl.env.App.AuditReads.Flush()
 	var n int
 	require.NoError(t, cl.env.App.DB.Pool.QueryRow(t.Context(),
 		`SELECT count(*) FROM audit_log WHERE action = 'student.read' AND student_id = $1 AND actor_id = $2`, st.ID, cl.province.ID).Scan(&n))

@@ -111,6 +111,8 @@ func ComputeHash(e *Entry, prevHash []byte) []byte {
 type Service struct {
 	DB    *postgres.DB
 	Clock bangfu.Clock
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
 	// AfterAppend runs in the transaction of each new entry (the follow-up
 	// scheduler and the escalations use it).
 	AfterAppend func(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e Entry) error
@@ -353,8 +355,13 @@ func (s *Service) Correct(ctx context.Context, a bangfu.Actor, studentID int64, 
 
 // ListSQL is one page of a graduate's ledger ($1 graduate, $2 after seq,
 // $3 shared only, $4 limit+1), exported for benchmarks.
-const ListSQL = `SELECT ` + entryColumns + ` FROM ledger_entries
-		WHERE student_id = $1 AND seq > $2 AND (NOT $3 OR visibility = 'shared') ORDER BY seq LIMIT $4`
+// Each row carries the seqs of the entries that correct it (visible to the
+// same reader), found through the small corrections index.
+const ListSQL = `SELECT ` + entryColumns + `,
+		ARRAY(SELECT c.seq FROM ledger_entries c WHERE c.student_id = l.student_id AND c.corrects_seq = l.seq
+		      AND (NOT $3 OR c.visibility = 'shared') ORDER BY c.seq)
+	FROM ledger_entries l
+	WHERE l.student_id = $1 AND l.seq > $2 AND (NOT $3 OR l.visibility = 'shared') ORDER BY l.seq LIMIT $4`
 
 const entryColumns = `student_id, seq, kind, channel, occurred_at, summary, next_step, next_followup_on, visibility,
 	referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash`
@@ -393,33 +400,20 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, studentID int64, pg 
 	if err != nil {
 		return bangfu.List[Entry]{}, err
 	}
-	items, err := pgx.CollectRows(rows, scanEntry)
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
+		var corrected []int
+		e, err := scanEntry(extraRow{row, &corrected})
+		if corrected != nil {
+			e.CorrectedBy = corrected
+		}
+		return e, err
+	})
 	if err != nil {
 		return bangfu.List[Entry]{}, err
 	}
 	l := bangfu.NewList(items, pg.Limit, func(e Entry) int64 { return int64(e.Seq) })
-	if len(l.Items) > 0 {
-		seqs := make([]int, len(l.Items))
-		for i, e := range l.Items {
-			seqs[i] = e.Seq
-		}
-		rows, err := s.DB.Pool.Query(ctx, `SELECT corrects_seq, seq FROM ledger_entries
-			WHERE student_id = $1 AND corrects_seq = ANY($2) AND (NOT $3 OR visibility = 'shared') ORDER BY seq`, studentID, seqs, sharedOnly)
-		if err != nil {
-			return bangfu.List[Entry]{}, err
-		}
-		var corrected, by int
-		_, err = pgx.ForEachRow(rows, []any{&corrected, &by}, func() error {
-			i := slices.Index(seqs, corrected)
-			l.Items[i].CorrectedBy = append(l.Items[i].CorrectedBy, by)
-			return nil
-		})
-		if err != nil {
-			return bangfu.List[Entry]{}, err
-		}
-	}
 	if a.Role != bangfu.RoleStudent && pg.After == 0 {
-		if err := audit.RecordRead(ctx, s.DB, a, s.Clock.Now(), audit.Event{Action: audit.LedgerRead, StudentID: studentID, SchoolID: h.SchoolID}); err != nil {
+		if err := s.Reads.Record(ctx, a, s.Clock.Now(), audit.Event{Action: audit.LedgerRead, StudentID: studentID, SchoolID: h.SchoolID}); err != nil {
 			return bangfu.List[Entry]{}, err
 		}
 	}
@@ -445,7 +439,7 @@ func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64) (
 	if err != nil {
 		return Verification{}, err
 	}
-	return v, audit.RecordRead(ctx, s.DB, a, s.Clock.Now(), audit.Event{Action: audit.LedgerVerify, StudentID: studentID, SchoolID: h.SchoolID,
+	return v, s.Reads.Record(ctx, a, s.Clock.Now(), audit.Event{Action: audit.LedgerVerify, StudentID: studentID, SchoolID: h.SchoolID,
 		Detail: map[string]any{"intact": v.Intact}})
 }
 

@@ -158,7 +158,7 @@ func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cu
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ReviewEntry, error) {
 		var e ReviewEntry
 		var err error
-		e.Entry, err = scanEntry(reviewRow{row, &e.StudentName})
+		e.Entry, err = scanEntry(extraRow{row, &e.StudentName})
 		return e, err
 	})
 	if err != nil {
@@ -178,10 +178,10 @@ func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cu
 	return page, nil
 }
 
-// reviewRow scans an entry followed by one extra column.
-type reviewRow struct {
+// extraRow scans an entry followed by one extra column into extra.
+type extraRow struct {
 	pgx.CollectableRow
-	extra *string
+	extra any
 }
 
-func (r reviewRow) Scan(dest ...any) error { return r.CollectableRow.Scan(append(dest, r.extra)...) }
+func (r extraRow) Scan(dest ...any) error { return r.CollectableRow.Scan(append(dest, r.extra)...) }

@@ -77,6 +77,8 @@ type Plan struct {
 type Service struct {
 	DB    *postgres.DB
 	Clock bangfu.Clock
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
 	// AfterRevise runs in the transaction of a new revision; the follow-up
 	// scheduler uses it to apply the cadence.
 	AfterRevise func(ctx context.Context, tx pgx.Tx, a bangfu.Actor, r Revision) error
@@ -190,7 +192,7 @@ func (s *Service) recordRead(ctx context.Context, a bangfu.Actor, h graduate.Hea
 	if a.Role == bangfu.RoleStudent {
 		return nil
 	}
-	return audit.RecordRead(ctx, s.DB, a, s.Clock.Now(), audit.Event{Action: audit.PlanRead, StudentID: h.StudentID, SchoolID: h.SchoolID})
+	return s.Reads.Record(ctx, a, s.Clock.Now(), audit.Event{Action: audit.PlanRead, StudentID: h.StudentID, SchoolID: h.SchoolID})
 }
 
 func (s *Service) revision(ctx context.Context, q postgres.Querier, studentID int64, n int) (Revision, error) {

@@ -9,9 +9,12 @@ package report
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/cnid"
@@ -67,16 +70,19 @@ type Targets struct {
 
 // Summary is the report for one graduation year within the actor's scope.
 type Summary struct {
-	GraduationYear int                `json:"graduation_year"`
-	AsOf           bangfu.Date        `json:"as_of"`
-	Scope          string             `json:"scope"`
-	Targets        Targets            `json:"targets"`
-	Overall        Rate               `json:"overall"`
-	BySchool       []Group            `json:"by_school"`
-	ByDepartment   []Group            `json:"by_department"`
-	ByCategory     []Group            `json:"by_category"`
-	Process        Process            `json:"process"`
-	Counselors     []CounselorProcess `json:"counselors"`
+	GraduationYear int         `json:"graduation_year"`
+	AsOf           bangfu.Date `json:"as_of"`
+	// ComputedAt is when the figures were counted; a summary is served for
+	// up to CacheTTL after that.
+	ComputedAt   time.Time          `json:"computed_at"`
+	Scope        string             `json:"scope"`
+	Targets      Targets            `json:"targets"`
+	Overall      Rate               `json:"overall"`
+	BySchool     []Group            `json:"by_school"`
+	ByDepartment []Group            `json:"by_department"`
+	ByCategory   []Group            `json:"by_category"`
+	Process      Process            `json:"process"`
+	Counselors   []CounselorProcess `json:"counselors"`
 }
 
 // Filter chooses the report.
@@ -85,11 +91,25 @@ type Filter struct {
 	SchoolID       *int64
 }
 
+// CacheTTL is how long a computed summary is served before it is counted
+// again. Reports are read far more often than a minute's changes matter,
+// and counting a school takes tens of milliseconds, the province seconds.
+const CacheTTL = time.Minute
+
 // Service computes reports.
 type Service struct {
 	DB       *postgres.DB
 	Clock    bangfu.Clock
 	Settings *settings.Store
+
+	mu       sync.Mutex
+	cache    map[string]cached
+	counting singleflight.Group
+}
+
+type cached struct {
+	sum Summary
+	at  time.Time
 }
 
 // Query is one statement of a report with its arguments.
@@ -178,7 +198,9 @@ func Queries(a bangfu.Actor, f Filter, today bangfu.Date, stallDays int) []Query
 
 // Summary reports the graduation year f names (this year by default) for
 // the graduates a may see: province every school, a supervisor their
-// school or department, a counselor their caseload.
+// school or department, a counselor their caseload. Summaries are counted
+// at most once per CacheTTL for each scope (and once at a time: concurrent
+// requests for the same scope wait for one count).
 func (s *Service) Summary(ctx context.Context, a bangfu.Actor, f Filter) (Summary, error) {
 	today := bangfu.Today(s.Clock)
 	if f.GraduationYear == 0 {
@@ -187,11 +209,52 @@ func (s *Service) Summary(ctx context.Context, a bangfu.Actor, f Filter) (Summar
 	if f.GraduationYear < 2000 || f.GraduationYear > 2100 {
 		return Summary{}, (bangfu.Problems{"graduation_year": "must be a year like 2026"}).Err()
 	}
+	sc := policy.ScopeOf(a)
+	key := fmt.Sprint(a.Role, "|", ids(sc.StudentID, sc.CounselorID, sc.SchoolID, sc.DepartmentID, f.SchoolID), "|", f.GraduationYear, "|", today)
+	now := s.Clock.Now()
+	s.mu.Lock()
+	c, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok && now.Sub(c.at) < CacheTTL {
+		return c.sum, nil
+	}
+	v, err, _ := s.counting.Do(key, func() (any, error) {
+		sum, err := s.count(context.WithoutCancel(ctx), a, f, today)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.cache == nil || len(s.cache) > 10000 {
+			s.cache = map[string]cached{}
+		}
+		s.cache[key] = cached{sum, sum.ComputedAt}
+		return sum, nil
+	})
+	if err != nil {
+		return Summary{}, err
+	}
+	return v.(Summary), nil
+}
+
+func ids(ps ...*int64) string {
+	var b strings.Builder
+	for _, p := range ps {
+		if p != nil {
+			fmt.Fprint(&b, *p)
+		}
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+// count computes a summary.
+func (s *Service) count(ctx context.Context, a bangfu.Actor, f Filter, today bangfu.Date) (Summary, error) {
 	cfg, err := s.Settings.Get(ctx, s.DB.Pool)
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := Summary{GraduationYear: f.GraduationYear, AsOf: today, Scope: scopeName(a),
+	sum := Summary{GraduationYear: f.GraduationYear, AsOf: today, ComputedAt: s.Clock.Now(), Scope: scopeName(a),
 		Targets:  Targets{July: cfg.TargetJuly, December: cfg.TargetDecember, Current: cfg.TargetJuly},
 		BySchool: []Group{}, ByDepartment: []Group{}, ByCategory: []Group{}, Counselors: []CounselorProcess{}}
 	if today.After(bangfu.NewDate(f.GraduationYear, time.July, 31)) {
