@@ -14,7 +14,6 @@ import (
 	"github.com/bangfu/bangfu/internal/pgtest"
 )
 
-
 func TestReadsAreWrittenInBatches(t *testing.T) {
 	t.Parallel()
 	db := pgtest.NewDB(t)
