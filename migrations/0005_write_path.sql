@@ -23,3 +23,6 @@ CREATE INDEX plan_measures_due_idx ON plan_measures (due_on) WHERE status IN ('p
 
 -- The sweep's referrals_short flag reads active cases by when they became active.
 CREATE INDEX students_active_idx ON students (activated_at) WHERE status = 'active';
+
+-- A department's graduates, for department supervisors' scopes.
+CREATE INDEX students_department_idx ON students (school_id, department_id, id);

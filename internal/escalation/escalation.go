@@ -86,10 +86,22 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
 		after = 1<<63 - 1
 	}
 	w := &graduate.Where{}
-	if sc := policy.ScopeOf(a); sc.SchoolID != nil {
+	// An escalation's school is its graduate's, so a school-wide scope
+	// filters on it and the query walks (school_id, status, id) in order; a
+	// narrower scope is the list of its graduates' ids, computed once.
+	switch sc := policy.ScopeOf(a); {
+	case sc.All:
+	case sc.SchoolID != nil && sc.DepartmentID == nil:
 		w.Add("e.school_id = ?", *sc.SchoolID)
+	default:
+		if sc.SchoolID != nil {
+			w.Add("e.school_id = ?", *sc.SchoolID)
+		}
+		scoped := &graduate.Where{Args: w.Args}
+		scoped.AddScope(a)
+		w.Args = scoped.Args
+		w.Add("e.student_id = ANY(ARRAY(SELECT s.id FROM students s WHERE " + scoped.String() + "))")
 	}
-	w.AddScope(a)
 	w.Add("e.id < ?", after)
 	if f.Kind != "" {
 		w.Add("e.kind = ?", f.Kind)

@@ -73,27 +73,16 @@ type ReviewEntry struct {
 // SQL directly.
 //
 // The query walks the ledger's own (school_id, recorded_at) index — or its
-// recorded_at index for province — in order and stops at the limit; the
-// actor's scope narrower than a school (a department, a caseload) is a
-// semi-join on the graduate's id, and the graduate's name is read only for
-// the rows returned.
+// recorded_at index for province — in order and stops at the limit. A
+// scope narrower than a school (a department, a caseload) is the list of
+// its graduates' ids, computed once, that the walk filters by; written as
+// a join the planner would instead read every entry of those graduates and
+// sort them. The graduate's name is read only for the rows returned.
 func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int) (string, []any) {
 	w := &graduate.Where{}
 	sc := policy.ScopeOf(a)
-	switch {
-	case sc.SchoolID != nil && sc.DepartmentID == nil:
+	if sc.SchoolID != nil {
 		w.Add("l.school_id = ?", *sc.SchoolID)
-	case sc.SchoolID != nil:
-		w.Add("l.school_id = ?", *sc.SchoolID)
-		scoped := &graduate.Where{Args: w.Args}
-		scoped.AddScope(a)
-		w.Args = scoped.Args
-		w.Add("l.student_id IN (SELECT s.id FROM students s WHERE " + scoped.String() + ")")
-	case !sc.All:
-		scoped := &graduate.Where{Args: w.Args}
-		scoped.AddScope(a)
-		w.Args = scoped.Args
-		w.Add("l.student_id IN (SELECT s.id FROM students s WHERE " + scoped.String() + ")")
 	}
 	if f.SchoolID != nil {
 		w.Add("l.school_id = ?", *f.SchoolID)
@@ -116,13 +105,31 @@ func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int)
 	if after != nil {
 		w.Add("(l.recorded_at, l.student_id, l.seq) < (?, ?, ?)", after.RecordedAt, after.StudentID, after.Seq)
 	}
-	w.Args = append(w.Args, limit+1)
 	cols := strings.Split(entryColumns, ",")
 	for i, c := range cols {
 		cols[i] = "l." + strings.TrimSpace(c)
 	}
-	return fmt.Sprintf(`SELECT %s, (SELECT s.name FROM students s WHERE s.id = l.student_id) FROM ledger_entries l
-		WHERE %s ORDER BY l.recorded_at DESC, l.student_id DESC, l.seq DESC LIMIT $%d`, strings.Join(cols, ", "), w, len(w.Args)), w.Args
+	const order = `ORDER BY l.recorded_at DESC, l.student_id DESC, l.seq DESC`
+	inner := w.String()
+	from, where := "ledger_entries l", inner
+	if !sc.All && (sc.SchoolID == nil || sc.DepartmentID != nil) {
+		// Narrower than a school: keep the entries of the scope's graduates.
+		// Within a school, fence the walk (OFFSET 0) so that it stays in
+		// index order and stops at the limit, rather than reading every entry
+		// of those graduates and sorting them.
+		scoped := &graduate.Where{Args: w.Args}
+		scoped.AddScope(a)
+		w.Args = scoped.Args
+		mine := "l.student_id = ANY(ARRAY(SELECT s.id FROM students s WHERE " + scoped.String() + "))"
+		if sc.SchoolID != nil {
+			from, where = "(SELECT * FROM ledger_entries l WHERE "+inner+" "+order+" OFFSET 0) l", mine
+		} else {
+			where = inner + " AND " + mine
+		}
+	}
+	w.Args = append(w.Args, limit+1)
+	return fmt.Sprintf(`SELECT %s, (SELECT s.name FROM students s WHERE s.id = l.student_id) FROM %s
+		WHERE %s %s LIMIT $%d`, strings.Join(cols, ", "), from, where, order, len(w.Args)), w.Args
 }
 
 // ReviewPage is one page of a review.
