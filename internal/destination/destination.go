@@ -156,12 +156,8 @@ func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base
 	verr := Check(&in)
 	var id int64
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		h, err := graduate.Access(ctx, tx, a, studentID, true)
+		h, current, err := lockCurrent(ctx, tx, a, studentID)
 		if err != nil {
-			return err
-		}
-		var current *int64
-		if err := tx.QueryRow(ctx, `SELECT destination_id FROM students WHERE id = $1`, studentID).Scan(&current); err != nil {
 			return err
 		}
 		switch {
@@ -208,16 +204,24 @@ func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base
 	return s.one(ctx, s.DB.Pool, id)
 }
 
+// lockCurrent checks a may see the graduate, locks their row for tx and
+// returns the id of their current destination record, if any.
+func lockCurrent(ctx context.Context, tx pgx.Tx, a bangfu.Actor, studentID int64) (graduate.Header, *int64, error) {
+	h, err := graduate.Access(ctx, tx, a, studentID, true)
+	if err != nil {
+		return h, nil, err
+	}
+	var current *int64
+	err = tx.QueryRow(ctx, `SELECT destination_id FROM students WHERE id = $1`, studentID).Scan(&current)
+	return h, current, err
+}
+
 // Verify marks the current destination verified by a supervisor.
 func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, base *int64) (Destination, error) {
 	var id int64
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		h, err := graduate.Access(ctx, tx, a, studentID, true)
+		h, current, err := lockCurrent(ctx, tx, a, studentID)
 		if err != nil {
-			return err
-		}
-		var current *int64
-		if err := tx.QueryRow(ctx, `SELECT destination_id FROM students WHERE id = $1`, studentID).Scan(&current); err != nil {
 			return err
 		}
 		if current == nil {
