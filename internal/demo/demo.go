@@ -58,9 +58,13 @@ func Seed(ctx context.Context, a *app.App) ([]Login, error) {
 			if err != nil {
 				return err
 			}
+			// The supervisor heads the school's employment centre: school-wide.
 			var sch, dep *int64
 			if l.Role.NeedsSchool() {
-				sch, dep = &schoolID, &deptID
+				sch = &schoolID
+			}
+			if l.Role == bangfu.RoleCounselor || l.Role == bangfu.RoleStudent {
+				dep = &deptID
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, password_hash)
 				VALUES ($1, $2, $3, $4, $5, $6)
