@@ -34,12 +34,16 @@ func (s *Server) writePlan(c echo.Context, studentID int64) error {
 	return c.JSON(http.StatusOK, pl)
 }
 
-func (s *Server) myPlan(c echo.Context) error {
-	a := actor(c)
-	if a.StudentID == nil {
-		return bangfu.NotFound("plan")
+// own serves a student's own graduate file through h; an account with no
+// file linked has nothing to show (not found).
+func own(what string, h func(echo.Context, int64) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		a := actor(c)
+		if a.StudentID == nil {
+			return bangfu.NotFound(what)
+		}
+		return h(c, *a.StudentID)
 	}
-	return s.writePlan(c, *a.StudentID)
 }
 
 func (s *Server) getPlanRevision(c echo.Context) error {
@@ -159,14 +163,6 @@ func (s *Server) writeLedger(c echo.Context, studentID int64) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, l)
-}
-
-func (s *Server) myLedger(c echo.Context) error {
-	a := actor(c)
-	if a.StudentID == nil {
-		return bangfu.NotFound("ledger")
-	}
-	return s.writeLedger(c, *a.StudentID)
 }
 
 func (s *Server) verifyLedger(c echo.Context) error {

@@ -231,12 +231,8 @@ func readUpload(c echo.Context) (format string, data []byte, err error) {
 	return format, data, err
 }
 
-func (s *Server) myFile(c echo.Context) error {
-	a := actor(c)
-	if a.StudentID == nil {
-		return bangfu.NotFound("graduate file")
-	}
-	st, err := s.Graduates.Get(ctx(c), a, *a.StudentID)
+func (s *Server) writeFile(c echo.Context, id int64) error {
+	st, err := s.Graduates.Get(ctx(c), actor(c), id)
 	if err != nil {
 		return err
 	}

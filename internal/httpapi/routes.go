@@ -63,9 +63,9 @@ func (s *Server) routes() {
 	s.handle(GET, "/api/v1/students/:id/destination", policy.StudentsRead, s.getDestination)
 	s.handle(PUT, "/api/v1/students/:id/destination", policy.DestinationWrite, s.putDestination)
 	s.handle(POST, "/api/v1/students/:id/destination/verify", policy.DestinationVerify, s.verifyDestination)
-	s.handle(GET, "/api/v1/me/file", policy.OwnFile, s.myFile)
-	s.handle(GET, "/api/v1/me/plan", policy.OwnFile, s.myPlan)
-	s.handle(GET, "/api/v1/me/ledger", policy.OwnFile, s.myLedger)
+	s.handle(GET, "/api/v1/me/file", policy.OwnFile, own("graduate file", s.writeFile))
+	s.handle(GET, "/api/v1/me/plan", policy.OwnFile, own("plan", s.writePlan))
+	s.handle(GET, "/api/v1/me/ledger", policy.OwnFile, own("ledger", s.writeLedger))
 	s.handle(GET, "/api/v1/audit", policy.AuditRead, s.listAudit)
 
 	s.handle(GET, "/api/v1/escalations", policy.EscalationsRead, s.listEscalations)
