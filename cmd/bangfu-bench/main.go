@@ -200,12 +200,7 @@ func floor(ctx context.Context, args []string) error {
 }
 
 func graduates(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bangfu-bench graduates", flag.ContinueOnError)
-	db := fs.String("db", defaultDB(), "database URL")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	pg, err := postgres.Open(ctx, *db, 1)
+	pg, err := openDB(ctx, "graduates", args, 1)
 	if err != nil {
 		return err
 	}
@@ -223,12 +218,7 @@ func graduates(ctx context.Context, args []string) error {
 // rolled-back updates), and autovacuum may be off or late. Without it each
 // run would measure a database the previous runs had worn.
 func vacuum(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bangfu-bench vacuum", flag.ContinueOnError)
-	db := fs.String("db", defaultDB(), "database URL")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	pg, err := postgres.Open(ctx, *db, 1)
+	pg, err := openDB(ctx, "vacuum", args, 1)
 	if err != nil {
 		return err
 	}
@@ -242,12 +232,7 @@ func vacuum(ctx context.Context, args []string) error {
 }
 
 func explain(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bangfu-bench explain", flag.ContinueOnError)
-	db := fs.String("db", defaultDB(), "database URL")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	pg, err := postgres.Open(ctx, *db, 2)
+	pg, err := openDB(ctx, "explain", args, 2)
 	if err != nil {
 		return err
 	}
@@ -257,4 +242,14 @@ func explain(ctx context.Context, args []string) error {
 		return err
 	}
 	return loadtest.Explain(ctx, pg, loadtest.KeyQueries(sample, time.Now()), os.Stdout)
+}
+
+// openDB parses a command's only flag, --db, and opens a pool of conns.
+func openDB(ctx context.Context, command string, args []string, conns int32) (*postgres.DB, error) {
+	fs := flag.NewFlagSet("bangfu-bench "+command, flag.ContinueOnError)
+	db := fs.String("db", defaultDB(), "database URL")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return postgres.Open(ctx, *db, conns)
 }

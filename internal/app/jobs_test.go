@@ -233,8 +233,7 @@ func TestStalledCaseEscalatesOneLevelAtATime(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	env := b.env
-	quiet := b.newCase(t) // never contacted; active since Start
-	_ = quiet
+	b.newCase(t) // a second case, never contacted; active since Start
 	b.contact(t, b.student.ID, "2026-06-08")
 
 	// Day 7: the follow-up comes due: a reminder, no escalation yet.

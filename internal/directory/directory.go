@@ -59,6 +59,9 @@ type User struct {
 	PasswordHash string      `json:"-"`
 }
 
+// ETagVersion is the version clients send back in If-Match.
+func (u User) ETagVersion() int { return u.Version }
+
 // Actor returns the actor that u acts as.
 func (u User) Actor() bangfu.Actor {
 	return bangfu.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, SchoolID: u.SchoolID, DepartmentID: u.DepartmentID, StudentID: u.StudentID}

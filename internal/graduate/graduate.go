@@ -185,6 +185,9 @@ func scanStudent(row pgx.CollectableRow) (Student, error) {
 	return s, err
 }
 
+// ETagVersion is the version clients send back in If-Match.
+func (s Student) ETagVersion() int { return s.Version }
+
 // maskFor hides what a may not see in clear.
 func (s *Student) maskFor(a bangfu.Actor) {
 	if s.hasAccommodations {

@@ -117,27 +117,6 @@ func (s *Server) getUser(c echo.Context) error {
 	return c.JSON(http.StatusOK, u)
 }
 
-func (s *Server) updateUser(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	version, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	var patch directory.UserPatch
-	if err := bind(c, &patch); err != nil {
-		return err
-	}
-	u, err := s.Directory.UpdateUser(ctx(c), id, version, patch)
-	if err != nil {
-		return err
-	}
-	setETag(c, u.Version)
-	return c.JSON(http.StatusOK, u)
-}
-
 // setETag sets the ETag of a versioned record: its version, quoted.
 func setETag(c echo.Context, version int) {
 	c.Response().Header().Set("ETag", `"`+strconv.Itoa(version)+`"`)

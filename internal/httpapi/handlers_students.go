@@ -80,27 +80,6 @@ func (s *Server) getStudent(c echo.Context) error {
 	return c.JSON(http.StatusOK, st)
 }
 
-func (s *Server) updateStudent(c echo.Context) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	version, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	var patch graduate.Patch
-	if err := bind(c, &patch); err != nil {
-		return err
-	}
-	st, err := s.Graduates.Update(ctx(c), actor(c), id, version, patch)
-	if err != nil {
-		return err
-	}
-	setETag(c, st.Version)
-	return c.JSON(http.StatusOK, st)
-}
-
 type unmaskRequest struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`

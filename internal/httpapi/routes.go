@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/policy"
 )
 
@@ -34,7 +37,10 @@ func (s *Server) routes() {
 	s.handle(POST, "/api/v1/users", policy.UsersManage, s.createUser)
 	s.handle(GET, "/api/v1/users", policy.UsersManage, s.listUsers)
 	s.handle(GET, "/api/v1/users/:id", policy.UsersManage, s.getUser)
-	s.handle(PATCH, "/api/v1/users/:id", policy.UsersManage, s.updateUser)
+	s.handle(PATCH, "/api/v1/users/:id", policy.UsersManage, patchVersioned(
+		func(ctx context.Context, _ bangfu.Actor, id int64, version int, p directory.UserPatch) (directory.User, error) {
+			return s.Directory.UpdateUser(ctx, id, version, p)
+		}))
 	s.handle(POST, "/api/v1/schools", policy.SchoolsManage, s.createSchool)
 	s.handle(GET, "/api/v1/schools", policy.SchoolsRead, s.listSchools)
 	s.handle(POST, "/api/v1/schools/:id/departments", policy.SchoolsManage, s.createDepartment)
@@ -44,7 +50,7 @@ func (s *Server) routes() {
 	s.handle(GET, "/api/v1/students", policy.StudentsRead, s.listStudents)
 	s.handle(POST, "/api/v1/students/import", policy.StudentsImport, s.importStudents)
 	s.handle(GET, "/api/v1/students/:id", policy.StudentsRead, s.getStudent)
-	s.handle(PATCH, "/api/v1/students/:id", policy.StudentsWrite, s.updateStudent)
+	s.handle(PATCH, "/api/v1/students/:id", policy.StudentsWrite, patchVersioned(s.Graduates.Update))
 	s.handle(POST, "/api/v1/students/:id/unmask", policy.StudentsUnmask, s.unmaskStudent)
 	s.handle(POST, "/api/v1/students/:id/account", policy.AccountsCreate, s.createAccount)
 	s.handle(POST, "/api/v1/students/:id/hardships", policy.HardshipsWrite, withIDAndBody(http.StatusCreated, s.Graduates.AddHardship))

@@ -269,3 +269,32 @@ func withIDAndBody[In, Out any](status int, call func(context.Context, bangfu.Ac
 		return c.JSON(status, out)
 	}
 }
+
+// versioned is a record whose version is its ETag.
+type versioned interface{ ETagVersion() int }
+
+// patchVersioned adapts a versioned update of the record named by the
+// path's :id: it reads the id, the version from If-Match (428 without) and
+// the JSON body, calls, and answers the new record with its ETag.
+func patchVersioned[In any, Out versioned](call func(context.Context, bangfu.Actor, int64, int, In) (Out, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		version, err := ifMatch(c)
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := bind(c, &in); err != nil {
+			return err
+		}
+		out, err := call(ctx(c), actor(c), id, version, in)
+		if err != nil {
+			return err
+		}
+		setETag(c, out.ETagVersion())
+		return c.JSON(http.StatusOK, out)
+	}
+}
