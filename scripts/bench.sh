@@ -51,9 +51,13 @@ testdb=${DATABASE_URL:-}
 if [ -z "$testdb" ]; then
   testdb=$(scripts/devdb.sh bangfu_test) || fail "no scratch database for the benchmarks"
 fi
+# The benchmarks' scratch databases are named under this run's prefix
+# (see scripts/test.sh): the cleanup drops those and no other run's.
+BANGFU_TEST_RUN=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+export BANGFU_TEST_RUN
 cleanup() {
   command -v psql >/dev/null || return 0
-  psql -X -q -w "$testdb" -tAc "select datname from pg_database where datname like 'bangfu\_t\_%'" 2>/dev/null |
+  psql -X -q -w "$testdb" -tAc "select datname from pg_database where datname like 'bangfu\_t\_${BANGFU_TEST_RUN}\_%'" 2>/dev/null |
     while read -r name; do
       [ -n "$name" ] && psql -X -q -w "$testdb" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1 || true
     done

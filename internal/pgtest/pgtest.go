@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,9 +25,20 @@ import (
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
-// Prefix starts the name of every database this package creates, so that
-// `make test` can remove leftovers of an interrupted run.
+// Prefix starts the name of every database this package creates.
 const Prefix = "bangfu_t_"
+
+// RunPrefix starts the name of every database this run of the suite
+// creates: Prefix, then BANGFU_TEST_RUN (which `make test` sets to a fresh
+// token) or "dev". `make test` drops only the databases under its own run
+// prefix, so two runs on one server never drop each other's databases.
+func RunPrefix() string {
+	run := os.Getenv("BANGFU_TEST_RUN")
+	if run == "" || strings.Trim(run, "abcdefghijklmnopqrstuvwxyz0123456789") != "" || len(run) > 16 {
+		run = "dev"
+	}
+	return Prefix + run + "_"
+}
 
 var (
 	templateOnce sync.Once
@@ -65,7 +77,7 @@ func NewEmptyURL(tb testing.TB) string {
 
 func create(tb testing.TB, admin, options string) string {
 	tb.Helper()
-	name := Prefix + randomHex(8)
+	name := RunPrefix() + randomHex(8)
 	ctx := context.Background()
 	conn := mustConnect(tb, admin)
 	defer conn.Close(ctx)
@@ -127,7 +139,7 @@ func ensureTemplate(admin string) (string, error) {
 	for _, m := range ms {
 		io.WriteString(h, m.Name+"\x00"+m.SQL+"\x00")
 	}
-	name := Prefix + "tmpl_" + hex.EncodeToString(h.Sum(nil))[:12]
+	name := RunPrefix() + "tmpl_" + hex.EncodeToString(h.Sum(nil))[:12]
 
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
