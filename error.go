@@ -86,6 +86,32 @@ func ErrorMessage(err error) string {
 	return "Internal error."
 }
 
+// FieldsOf returns the field problems of the first *Error in err's chain,
+// or nil.
+func FieldsOf(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// HasControl reports whether s is not valid UTF-8 or holds a control
+// character other than tab, line feed and carriage return (a NUL byte, an
+// escape…). Such text is refused at the edge: PostgreSQL cannot store a NUL
+// and nobody types one.
+func HasControl(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return true
+		}
+	}
+	return false
+}
+
 // Problems collects field problems while validating input. The zero value is
 // ready to use.
 type Problems map[string]string
@@ -107,10 +133,12 @@ func (p *Problems) Check(ok bool, field, problem string) {
 	}
 }
 
-// Text records a problem with a text field that is required but empty, or
-// longer than max characters.
+// Text records a problem with a text field that is required but empty,
+// longer than max characters, or holding control characters.
 func (p *Problems) Text(field, v string, max int, required bool) {
 	switch {
+	case HasControl(v):
+		p.Add(field, "must not contain control characters")
 	case required && strings.TrimSpace(v) == "":
 		p.Add(field, "is required")
 	case utf8.RuneCountInString(v) > max:

@@ -37,7 +37,9 @@ func TestMain(m *testing.M) {
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		// A browser in China: Chinese is what its user reads.
+		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	b, cancelBrowser := chromedp.NewContext(alloc)
 	if err := chromedp.Do(b); err != nil {

@@ -27,6 +27,8 @@ import (
 	"github.com/bangfu/bangfu/internal/escalation"
 	"github.com/bangfu/bangfu/internal/followup"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/http/router"
+	"github.com/bangfu/bangfu/internal/http/session"
 	"github.com/bangfu/bangfu/internal/httpapi"
 	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/notify"
@@ -36,6 +38,7 @@ import (
 	"github.com/bangfu/bangfu/internal/report"
 	"github.com/bangfu/bangfu/internal/sealed"
 	"github.com/bangfu/bangfu/internal/settings"
+	"github.com/bangfu/bangfu/internal/webui"
 )
 
 // Options choose what a process runs.
@@ -72,7 +75,8 @@ type App struct {
 	Followups    *followup.Scheduler
 	Escalations  *escalation.Service
 	Reports      *report.Service
-	Server       *httpapi.Server
+	// Router serves the API and the pages.
+	Router *router.Router
 
 	workers bool
 	jobsUI  *riverui.Handler
@@ -141,13 +145,21 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		a.Close()
 		return nil, fmt.Errorf("river UI: %w", err)
 	}
-	a.Server = httpapi.New(httpapi.Deps{
-		Config: cfg, Logger: log, DB: db, Clock: opts.Clock,
+	sessions := &session.Manager{Tokens: a.Tokens, Auth: a.Auth, RefreshTTL: cfg.RefreshTokenTTL}
+	a.Router = router.New(cfg, log, sessions, a.Metrics)
+	httpapi.Mount(a.Router, httpapi.Deps{
+		Config: cfg, Logger: log, DB: db,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations, Audit: a.Audit,
 		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports,
 		Metrics: a.Metrics, JobsUI: a.jobsUI,
 	})
+	if err := webui.Mount(a.Router, webui.Deps{
+		Logger: log, Sessions: sessions, Auth: a.Auth, Directory: a.Directory, Notify: a.Notify,
+	}); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -176,7 +188,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		if err := a.jobsUI.Start(runCtx); err != nil {
 			return fmt.Errorf("start river UI: %w", err)
 		}
-		srv := &http.Server{Handler: a.Server.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+		srv := &http.Server{Handler: a.Router.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 		servers = append(servers, srv)
 		go func() { errc <- serveHTTP(srv, ln) }()
 		a.Log.Info("serving HTTP", "addr", ln.Addr().String())

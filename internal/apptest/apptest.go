@@ -106,7 +106,7 @@ func New(t testing.TB, opts ...Options) *Env {
 	a, err := app.New(context.Background(), cfg, log, app.Options{Workers: o.Workers, Clock: clock, PasswordParams: &params})
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
-	srv := httptest.NewServer(a.Server.Handler())
+	srv := httptest.NewServer(a.Router.Handler())
 	t.Cleanup(srv.Close)
 	if o.Workers {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -11,82 +11,78 @@ import (
 	"github.com/bangfu/bangfu/internal/policy"
 )
 
-// routes registers every route of the service, each with the action the
-// policy must allow. A route added anywhere else has no action and fails
-// the route × role test.
-func (s *Server) routes() {
+// routes registers every API and operational route, each with the action
+// the policy must allow. The pages register theirs in internal/webui.
+func (api *API) routes() {
 	const (
 		GET, POST, PUT, PATCH = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch
 	)
-	s.handle(GET, "/", policy.Public, s.home)
-	s.handle(POST, "/login", policy.Public, s.loginForm)
-	s.handle(POST, "/logout", policy.Public, s.logoutForm)
-	s.handle(GET, "/static/*", policy.Public, staticHandler())
-	s.handle(GET, "/healthz", policy.Public, s.healthz)
-	s.handle(GET, "/readyz", policy.Public, s.readyz)
-	s.handle(GET, "/.well-known/jwks.json", policy.Public, s.jwks)
-	if s.Config.MetricsAddr == "" {
-		s.handle(GET, "/metrics", policy.MetricsRead, s.metricsHandler())
+	r := api.r
+	r.Handle(GET, "/healthz", policy.Public, api.healthz)
+	r.Handle(GET, "/readyz", policy.Public, api.readyz)
+	r.Handle(GET, "/.well-known/jwks.json", policy.Public, api.jwks)
+	if api.Config.MetricsAddr == "" {
+		r.Handle(GET, "/metrics", policy.MetricsRead, api.metricsHandler())
 	}
 
-	s.handle(POST, "/api/v1/auth/login", policy.Public, s.login)
-	s.handle(POST, "/api/v1/auth/refresh", policy.Public, s.refresh)
-	s.handle(POST, "/api/v1/auth/logout", policy.Self, s.logout)
-	s.handle(GET, "/api/v1/me", policy.Self, s.me)
+	r.Handle(POST, "/api/v1/auth/login", policy.Public, api.login)
+	r.Handle(POST, "/api/v1/auth/refresh", policy.Public, api.refresh)
+	r.Handle(POST, "/api/v1/auth/logout", policy.Self, api.logout)
+	r.Handle(GET, "/api/v1/me", policy.Self, api.me)
 
-	s.handle(POST, "/api/v1/users", policy.UsersManage, s.createUser)
-	s.handle(GET, "/api/v1/users", policy.UsersManage, s.listUsers)
-	s.handle(GET, "/api/v1/users/:id", policy.UsersManage, s.getUser)
-	s.handle(PATCH, "/api/v1/users/:id", policy.UsersManage, patchVersioned(
+	r.Handle(POST, "/api/v1/users", policy.UsersManage, api.createUser)
+	r.Handle(GET, "/api/v1/users", policy.UsersManage, api.listUsers)
+	r.Handle(GET, "/api/v1/users/:id", policy.UsersManage, api.getUser)
+	r.Handle(PATCH, "/api/v1/users/:id", policy.UsersManage, patchVersioned(
 		func(ctx context.Context, _ bangfu.Actor, id int64, version int, p directory.UserPatch) (directory.User, error) {
-			return s.Directory.UpdateUser(ctx, id, version, p)
+			return api.Directory.UpdateUser(ctx, id, version, p)
 		}))
-	s.handle(POST, "/api/v1/schools", policy.SchoolsManage, s.createSchool)
-	s.handle(GET, "/api/v1/schools", policy.SchoolsRead, s.listSchools)
-	s.handle(POST, "/api/v1/schools/:id/departments", policy.SchoolsManage, s.createDepartment)
-	s.handle(GET, "/api/v1/schools/:id/departments", policy.SchoolsRead, s.listDepartments)
+	r.Handle(POST, "/api/v1/schools", policy.SchoolsManage, api.createSchool)
+	r.Handle(GET, "/api/v1/schools", policy.SchoolsRead, list(api.Directory.ListSchools))
+	r.Handle(POST, "/api/v1/schools/:id/departments", policy.SchoolsManage, api.createDepartment)
+	r.Handle(GET, "/api/v1/schools/:id/departments", policy.SchoolsRead, api.listDepartments)
 
-	s.handle(POST, "/api/v1/students", policy.StudentsWrite, s.createStudent)
-	s.handle(GET, "/api/v1/students", policy.StudentsRead, s.listStudents)
-	s.handle(POST, "/api/v1/students/import", policy.StudentsImport, s.importStudents)
-	s.handle(GET, "/api/v1/students/:id", policy.StudentsRead, s.getStudent)
-	s.handle(PATCH, "/api/v1/students/:id", policy.StudentsWrite, patchVersioned(s.Graduates.Update))
-	s.handle(POST, "/api/v1/students/:id/unmask", policy.StudentsUnmask, s.unmaskStudent)
-	s.handle(POST, "/api/v1/students/:id/account", policy.AccountsCreate, s.createAccount)
-	s.handle(POST, "/api/v1/students/:id/hardships", policy.HardshipsWrite, withIDAndBody(http.StatusCreated, s.Graduates.AddHardship))
-	s.handle(POST, "/api/v1/students/:id/hardships/:hid/verify", policy.HardshipsVerify, s.verifyHardship)
-	s.handle(GET, "/api/v1/students/:id/plan", policy.PlansRead, s.getPlan)
-	s.handle(PUT, "/api/v1/students/:id/plan", policy.PlansWrite, s.putPlan)
-	s.handle(GET, "/api/v1/students/:id/plan/revisions/:n", policy.PlansRead, s.getPlanRevision)
-	s.handle(POST, "/api/v1/students/:id/plan/acknowledge", policy.PlansAcknowledge, s.acknowledgePlan)
-	s.handle(POST, "/api/v1/students/:id/ledger", policy.LedgerAppend, withIDAndBody(http.StatusCreated, s.Ledger.Append))
-	s.handle(GET, "/api/v1/students/:id/ledger", policy.LedgerRead, s.listLedger)
-	s.handle(GET, "/api/v1/students/:id/ledger/verify", policy.LedgerVerify, s.verifyLedger)
-	s.handle(POST, "/api/v1/students/:id/ledger/:seq/corrections", policy.LedgerAppend, s.correctLedger)
-	s.handle(POST, "/api/v1/ledger/group", policy.LedgerAppend, s.appendLedgerGroup)
-	s.handle(GET, "/api/v1/ledger", policy.LedgerReview, s.reviewLedger)
-	s.handle(GET, "/api/v1/reports/summary", policy.ReportsRead, s.reportSummary)
-	s.handle(GET, "/api/v1/students/:id/destination", policy.StudentsRead, s.getDestination)
-	s.handle(PUT, "/api/v1/students/:id/destination", policy.DestinationWrite, s.putDestination)
-	s.handle(POST, "/api/v1/students/:id/destination/verify", policy.DestinationVerify, s.verifyDestination)
-	s.handle(GET, "/api/v1/me/file", policy.OwnFile, own("graduate file", s.writeFile))
-	s.handle(GET, "/api/v1/me/plan", policy.OwnFile, own("plan", s.writePlan))
-	s.handle(GET, "/api/v1/me/ledger", policy.OwnFile, own("ledger", s.writeLedger))
-	s.handle(GET, "/api/v1/audit", policy.AuditRead, s.listAudit)
+	r.Handle(POST, "/api/v1/students", policy.StudentsWrite, api.createStudent)
+	r.Handle(GET, "/api/v1/students", policy.StudentsRead, api.listStudents)
+	r.Handle(POST, "/api/v1/students/import", policy.StudentsImport, api.importStudents)
+	r.Handle(GET, "/api/v1/students/:id", policy.StudentsRead, api.getStudent)
+	r.Handle(PATCH, "/api/v1/students/:id", policy.StudentsWrite, patchVersioned(api.Graduates.Update))
+	r.Handle(POST, "/api/v1/students/:id/unmask", policy.StudentsUnmask, api.unmaskStudent)
+	r.Handle(POST, "/api/v1/students/:id/account", policy.AccountsCreate, api.createAccount)
+	r.Handle(POST, "/api/v1/students/:id/hardships", policy.HardshipsWrite, withIDAndBody(http.StatusCreated, api.Graduates.AddHardship))
+	r.Handle(POST, "/api/v1/students/:id/hardships/:hid/verify", policy.HardshipsVerify, api.verifyHardship)
+	r.Handle(GET, "/api/v1/students/:id/plan", policy.PlansRead, api.getPlan)
+	r.Handle(PUT, "/api/v1/students/:id/plan", policy.PlansWrite, api.putPlan)
+	r.Handle(GET, "/api/v1/students/:id/plan/revisions/:n", policy.PlansRead, api.getPlanRevision)
+	r.Handle(POST, "/api/v1/students/:id/plan/acknowledge", policy.PlansAcknowledge, api.acknowledgePlan)
+	r.Handle(POST, "/api/v1/students/:id/ledger", policy.LedgerAppend, withIDAndBody(http.StatusCreated, api.Ledger.Append))
+	r.Handle(GET, "/api/v1/students/:id/ledger", policy.LedgerRead, api.listLedger)
+	r.Handle(GET, "/api/v1/students/:id/ledger/verify", policy.LedgerVerify, api.verifyLedger)
+	r.Handle(POST, "/api/v1/students/:id/ledger/:seq/corrections", policy.LedgerAppend, api.correctLedger)
+	r.Handle(POST, "/api/v1/ledger/group", policy.LedgerAppend, api.appendLedgerGroup)
+	r.Handle(GET, "/api/v1/ledger", policy.LedgerReview, api.reviewLedger)
+	r.Handle(GET, "/api/v1/reports/summary", policy.ReportsRead, api.reportSummary)
+	r.Handle(GET, "/api/v1/students/:id/destination", policy.StudentsRead, api.getDestination)
+	r.Handle(PUT, "/api/v1/students/:id/destination", policy.DestinationWrite, api.putDestination)
+	r.Handle(POST, "/api/v1/students/:id/destination/verify", policy.DestinationVerify, api.verifyDestination)
+	r.Handle(GET, "/api/v1/me/file", policy.OwnFile, own("graduate file", api.writeFile))
+	r.Handle(GET, "/api/v1/me/plan", policy.OwnFile, own("plan", api.writePlan))
+	r.Handle(GET, "/api/v1/me/ledger", policy.OwnFile, own("ledger", api.writeLedger))
+	r.Handle(GET, "/api/v1/audit", policy.AuditRead, api.listAudit)
 
-	s.handle(GET, "/api/v1/escalations", policy.EscalationsRead, s.listEscalations)
-	s.handle(POST, "/api/v1/escalations/:id/acknowledge", policy.EscalationsAct, escalationAct(s.Escalations.Acknowledge))
-	s.handle(POST, "/api/v1/escalations/:id/resolve", policy.EscalationsAct, escalationAct(s.Escalations.Resolve))
-	s.handle(GET, "/api/v1/notifications", policy.Self, s.listNotifications)
-	s.handle(POST, "/api/v1/notifications/:id/read", policy.Self, s.readNotification)
-	s.handle(GET, "/api/v1/settings", policy.SettingsRead, s.getSettings)
-	s.handle(PUT, "/api/v1/settings", policy.SettingsWrite, s.putSettings)
+	r.Handle(GET, "/api/v1/escalations", policy.EscalationsRead, api.listEscalations)
+	r.Handle(POST, "/api/v1/escalations/:id/acknowledge", policy.EscalationsAct, escalationAct(api.Escalations.Acknowledge))
+	r.Handle(POST, "/api/v1/escalations/:id/resolve", policy.EscalationsAct, escalationAct(api.Escalations.Resolve))
+	r.Handle(GET, "/api/v1/notifications", policy.Self, api.listNotifications)
+	r.Handle(POST, "/api/v1/notifications/:id/read", policy.Self, api.readNotification)
+	r.Handle(GET, "/api/v1/settings", policy.SettingsRead, api.getSettings)
+	r.Handle(PUT, "/api/v1/settings", policy.SettingsWrite, api.putSettings)
 
-	if s.JobsUI != nil {
-		h := echo.WrapHandler(s.JobsUI)
+	if api.JobsUI != nil {
+		h := echo.WrapHandler(api.JobsUI)
 		for _, m := range []string{GET, POST, PUT, PATCH, http.MethodDelete} {
-			s.handle(m, "/admin/jobs", policy.JobsAdmin, h)
-			s.handle(m, "/admin/jobs/*", policy.JobsAdmin, h)
+			r.Page(m, "/admin/jobs", policy.JobsAdmin, h)
+			r.Page(m, "/admin/jobs/*", policy.JobsAdmin, h)
 		}
 	}
 }

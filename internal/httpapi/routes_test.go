@@ -77,6 +77,7 @@ var allowed = map[string][]bangfu.Role{
 	"PUT /api/v1/settings":                     {admin},
 
 	"GET /":         nil,
+	"GET /login":    nil,
 	"POST /login":   nil,
 	"POST /logout":  nil,
 	"GET /static/*": nil,
@@ -93,7 +94,7 @@ var (
 
 // public routes answer anyone; the rest need a token.
 var public = map[string]bool{
-	"GET /": true, "POST /login": true, "POST /logout": true, "GET /static/*": true,
+	"GET /": true, "GET /login": true, "POST /login": true, "POST /logout": true, "GET /static/*": true,
 	"GET /healthz": true, "GET /readyz": true, "GET /.well-known/jwks.json": true,
 	"POST /api/v1/auth/login": true, "POST /api/v1/auth/refresh": true,
 }
@@ -111,7 +112,7 @@ func TestEveryRouteHasAPolicy(t *testing.T) {
 		tokens[role] = env.Token(t, env.MustUser(t, role, sch))
 	}
 
-	for _, r := range env.App.Server.Routes() {
+	for _, r := range env.App.Router.Routes() {
 		key := r.Method + " " + r.Path
 		if strings.HasPrefix(r.Path, "/admin/jobs") {
 			key = r.Method + " /admin/jobs"
@@ -192,7 +193,7 @@ func TestRecordRules(t *testing.T) {
 		{"admin", env.MustUser(t, bangfu.RoleAdmin, nil), true},
 	}
 	path := strings.NewReplacer(":id", strconv.FormatInt(st.ID, 10), ":hid", strconv.FormatInt(h.ID, 10), ":n", "1", ":seq", "1")
-	for _, r := range env.App.Server.Routes() {
+	for _, r := range env.App.Router.Routes() {
 		if !strings.HasPrefix(r.Path, "/api/v1/students/:id") {
 			continue
 		}
@@ -210,6 +211,51 @@ func TestRecordRules(t *testing.T) {
 					require.NotContains(t, []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound}, resp.Status, "%s: %s", ac.name, resp.Body)
 				}
 			}
+		})
+	}
+}
+
+// TestUnknownQueryParametersAreRefused: a misspelt or unsupported filter is
+// refused with 400 naming it, on every GET of the API, rather than
+// silently ignored (which would show more than was asked for).
+func TestUnknownQueryParametersAreRefused(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	school := env.MustSchool(t)
+	counselorUser := env.MustUser(t, counselor, &school.ID)
+	st := env.MustStudent(t, counselorUser)
+	users := map[bangfu.Role]directory.User{counselor: counselorUser}
+	for _, role := range bangfu.Roles {
+		if _, ok := users[role]; !ok {
+			var sch *int64
+			if role.NeedsSchool() {
+				sch = &school.ID
+			}
+			users[role] = env.MustUser(t, role, sch)
+		}
+	}
+	acc, err := env.App.Graduates.CreateAccount(t.Context(), env.App.Directory, counselorUser.Actor(), st.ID,
+		graduate.AccountInput{Username: "query.student", Password: apptest.Password})
+	require.NoError(t, err)
+	users[student] = acc
+	path := strings.NewReplacer(":id", strconv.FormatInt(st.ID, 10), ":hid", "1", ":seq", "1", ":n", "1")
+	for _, r := range env.App.Router.Routes() {
+		key := r.Method + " " + r.Path
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.Path, "/api/v1/") {
+			continue
+		}
+		t.Run(key, func(t *testing.T) {
+			roles := allowed[key]
+			if key == "GET /api/v1/students/:id" || strings.HasPrefix(key, "GET /api/v1/students/:id/") {
+				roles = []bangfu.Role{counselor} // the one who sees st
+			}
+			require.NotEmpty(t, roles)
+			u := users[roles[0]]
+			resp := env.Do(t, apptest.Call{Method: http.MethodGet, Path: path.Replace(r.Path) + "?counselor_idd=9", Token: env.Token(t, u), Unchecked: true})
+			require.Equal(t, http.StatusBadRequest, resp.Status, "%s", resp.Body)
+			code, fields := resp.Error(t)
+			require.Equal(t, bangfu.EINVALID, code)
+			require.Equal(t, "is not a parameter of this request", fields["counselor_idd"])
 		})
 	}
 }

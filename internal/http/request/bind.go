@@ -1,4 +1,4 @@
-package httpapi
+package request
 
 import (
 	"encoding/json"
@@ -14,12 +14,12 @@ import (
 	"github.com/bangfu/bangfu"
 )
 
-// bind decodes the JSON request body into v, strictly: unknown fields,
+// Bind decodes the JSON request body into v, strictly: unknown fields,
 // wrong types and trailing data are invalid, each naming the field.
-func bind(c echo.Context, v any) error {
+func Bind(c echo.Context, v any) error {
 	req := c.Request()
 	if mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
-		return invalid("body", "must be JSON, sent with Content-Type: application/json")
+		return Invalid("body", "must be JSON, sent with Content-Type: application/json")
 	}
 	dec := json.NewDecoder(req.Body)
 	dec.DisallowUnknownFields()
@@ -27,13 +27,9 @@ func bind(c echo.Context, v any) error {
 		return decodeError(err)
 	}
 	if dec.More() {
-		return invalid("body", "must hold exactly one JSON value")
+		return Invalid("body", "must hold exactly one JSON value")
 	}
 	return nil
-}
-
-func invalid(field, problem string) error {
-	return (bangfu.Problems{field: problem}).Err()
 }
 
 func decodeError(err error) error {
@@ -44,26 +40,26 @@ func decodeError(err error) error {
 	)
 	switch {
 	case errors.Is(err, io.EOF):
-		return invalid("body", "is required")
+		return Invalid("body", "is required")
 	case errors.As(err, &tooBig):
 		return bangfu.Errorf(bangfu.ETOOLARGE, "The request body is too large.")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return invalid("body", "is not valid JSON")
+		return Invalid("body", "is not valid JSON")
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
 			field = "body"
 		}
-		return invalid(field, "must be "+kindName(typ.Type))
+		return Invalid(field, "must be "+kindName(typ.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return invalid(name, "is not a known field")
+		return Invalid(name, "is not a known field")
 	}
 	var de *bangfu.Error
 	if errors.As(err, &de) {
 		return err
 	}
-	return invalid("body", "is not valid: "+err.Error())
+	return Invalid("body", "is not valid: "+err.Error())
 }
 
 func kindName(t reflect.Type) string {

@@ -1,0 +1,169 @@
+// Package webui is bangfu's pages: server-rendered html/template pages for
+// every role, in Chinese by default. Its handlers call the same domain
+// services as the JSON API (internal/httpapi) — no second copy of a rule, a
+// scope check or a query — and every page route is registered on the same
+// router, behind the same policy table. Forms work without JavaScript.
+package webui
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/auth"
+	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/http/response"
+	"github.com/bangfu/bangfu/internal/http/router"
+	"github.com/bangfu/bangfu/internal/http/session"
+	"github.com/bangfu/bangfu/internal/notify"
+	"github.com/bangfu/bangfu/web"
+)
+
+// Deps are the services the pages call.
+type Deps struct {
+	Logger    *slog.Logger
+	Sessions  *session.Manager
+	Auth      *auth.Service
+	Directory *directory.Service
+	Notify    *notify.Service
+}
+
+// UI holds the pages' handlers, their parsed templates and catalogues.
+type UI struct {
+	Deps
+	r     *router.Router
+	pages map[string]*template.Template
+	cats  map[string]Catalogue
+}
+
+// Mount parses the templates and catalogues (once, at start-up) and
+// registers every page route on r; r's errors on page routes are then
+// rendered as pages.
+func Mount(r *router.Router, d Deps) error {
+	ui := &UI{Deps: d, r: r}
+	var err error
+	if ui.cats, err = loadCatalogues(); err != nil {
+		return fmt.Errorf("message catalogues: %w", err)
+	}
+	if ui.pages, err = parseTemplates(); err != nil {
+		return fmt.Errorf("page templates: %w", err)
+	}
+	r.Pages = ui
+	ui.routes()
+	return nil
+}
+
+// parseTemplates parses every page with the layout and the partials.
+func parseTemplates() (map[string]*template.Template, error) {
+	files, err := fs.Glob(web.Templates, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	shared := []string{"templates/layout.html"}
+	var pages []string
+	for _, f := range files {
+		switch name := path.Base(f); {
+		case name == "layout.html":
+		case strings.HasPrefix(name, "_"):
+			shared = append(shared, f)
+		default:
+			pages = append(pages, f)
+		}
+	}
+	out := map[string]*template.Template{}
+	for _, p := range pages {
+		t, err := template.New(path.Base(p)).Funcs(funcs).ParseFS(web.Templates, append(shared, p)...)
+		if err != nil {
+			return nil, err
+		}
+		out[strings.TrimSuffix(path.Base(p), ".html")] = t
+	}
+	return out, nil
+}
+
+// Page is what every page template gets: the language and its messages,
+// the user, and the page's own data.
+type Page struct {
+	Lang  string
+	Title string
+	// User is the logged-in user, nil on the login page.
+	User *directory.User
+	// Error is a message for the whole page; Fields a problem per form field.
+	Error  string
+	Fields map[string]string
+	// Data is the page's own content.
+	Data any
+	cat  Catalogue
+}
+
+// T returns the message key in the page's language (the key itself when
+// the catalogue lacks it, which a test prevents).
+func (p *Page) T(key string) string {
+	if v, ok := p.cat[key]; ok {
+		return v
+	}
+	return key
+}
+
+// Tf formats message key with args.
+func (p *Page) Tf(key string, args ...any) string { return fmt.Sprintf(p.T(key), args...) }
+
+var funcs = template.FuncMap{}
+
+// newPage starts a page in the request's language.
+func (ui *UI) newPage(c echo.Context) *Page {
+	lang := language(c)
+	return &Page{Lang: lang, cat: ui.cats[lang]}
+}
+
+// render writes page name with p and status. It renders into a buffer, so
+// a template error becomes an error page rather than half a page.
+func (ui *UI) render(c echo.Context, status int, name string, p *Page) error {
+	t, ok := ui.pages[name]
+	if !ok {
+		return fmt.Errorf("no page template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// Login sends the browser to the login form, to come back to next.
+func (ui *UI) Login(c echo.Context, next string) error {
+	return c.Redirect(http.StatusSeeOther, router.LoginURL(safeNext(next)))
+}
+
+// Error renders a failed page request as a page.
+func (ui *UI) Error(c echo.Context, prob response.Problem) error {
+	if prob.Detail.Code == bangfu.EUNAUTHENTICATED {
+		return ui.Login(c, c.Request().URL.RequestURI())
+	}
+	p := ui.newPage(c)
+	switch prob.Detail.Code {
+	case bangfu.EFORBIDDEN:
+		p.Title, p.Error = p.T("error.forbidden.title"), p.T("error.forbidden")
+	case bangfu.ENOTFOUND:
+		p.Title, p.Error = p.T("error.not_found.title"), p.T("error.not_found")
+	case bangfu.EINTERNAL:
+		p.Title, p.Error = p.T("error.title"), p.T("error.internal")
+		p.Data = c.Response().Header().Get(echo.HeaderXRequestID)
+	default:
+		p.Title, p.Error = p.T("error.title"), prob.Detail.Message
+	}
+	if prob.RetryAfterSeconds > 0 {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(prob.RetryAfterSeconds))
+	}
+	return ui.render(c, prob.Status, "error", p)
+}
