@@ -95,7 +95,8 @@ func TestWorkerKilledMidJob(t *testing.T) {
 		SchoolID: &school.ID, Email: "mail@example.edu.cn", Password: apptest.Password})
 	require.NoError(t, err)
 	require.NoError(t, a.DB.InTx(ctx, func(tx pgx.Tx) error {
-		return a.Notify.Send(ctx, tx, notify.Message{UserID: u.ID, Kind: "test", Title: "提醒", Body: "请跟进", Key: "once"})
+		_, err := a.Notify.Send(ctx, tx, notify.Message{UserID: u.ID, Kind: "test", Title: "提醒", Body: "请跟进", Key: "once"})
+		return err
 	}))
 
 	first := startProcess(t, env, "worker")

@@ -445,8 +445,10 @@ func TestEmailArrivesExactlyOnce(t *testing.T) {
 	_, err := env.App.DB.Pool.Exec(t.Context(), `UPDATE users SET email = 'wang@example.edu.cn' WHERE id = $1`, b.counselor.ID)
 	require.NoError(t, err)
 	require.NoError(t, env.App.DB.InTx(t.Context(), func(tx pgx.Tx) error {
-		return env.App.Notify.Send(t.Context(), tx, notify.Message{UserID: b.counselor.ID, Kind: "test", Title: "跟进提醒", Body: "请联系学生", Key: "k1"},
+		n, err := env.App.Notify.Send(t.Context(), tx, notify.Message{UserID: b.counselor.ID, Kind: "test", Title: "跟进提醒", Body: "请联系学生", Key: "k1"},
 			notify.Message{UserID: b.counselor.ID, Kind: "test", Title: "跟进提醒", Body: "请联系学生", Key: "k1"})
+		require.Equal(t, 1, n, "one event, one notification")
+		return err
 	}))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var done int

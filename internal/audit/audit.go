@@ -94,23 +94,21 @@ func RecordRead(ctx context.Context, db *postgres.DB, a bangfu.Actor, at time.Ti
 	return Record(ctx, db.Relaxed, a, at, ev)
 }
 
-// Rows returns the rows CopyFrom needs to append many events at once.
-func Rows(a bangfu.Actor, at time.Time, evs []Event) pgx.CopyFromSource {
-	role := string(a.Role)
-	if a.UserID == 0 {
-		role = "system"
+// RecordMany appends evs, all by actor a at time at, on q in one COPY
+// (normally the transaction of the changes they record).
+func RecordMany(ctx context.Context, q interface {
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}, a bangfu.Actor, at time.Time, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
 	}
-	return pgx.CopyFromSlice(len(evs), func(i int) ([]any, error) {
-		ev := evs[i]
-		if ev.Fields == nil {
-			ev.Fields = []string{}
-		}
-		return []any{at, nullID(a.UserID), role, ev.Action, nullID(ev.StudentID), nullID(ev.SchoolID), ev.Fields, ev.Reason, a.IP, ev.Detail}, nil
-	})
+	_, err := q.CopyFrom(ctx, pgx.Identifier{"audit_log"}, columns, pgx.CopyFromSlice(len(evs), func(i int) ([]any, error) {
+		return Args(a, at, evs[i]), nil
+	}))
+	return err
 }
 
-// Columns are the columns Rows fills, for CopyFrom into audit_log.
-var Columns = []string{"at", "actor_id", "actor_role", "action", "student_id", "school_id", "fields", "reason", "ip", "detail"}
+var columns = []string{"at", "actor_id", "actor_role", "action", "student_id", "school_id", "fields", "reason", "ip", "detail"}
 
 func nullID(id int64) *int64 {
 	if id == 0 {

@@ -119,7 +119,7 @@ func (r *Reads) write(batch []item) {
 	var err error
 	for attempt := range 3 {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err = r.db.Relaxed.CopyFrom(ctx, pgx.Identifier{"audit_log"}, Columns, rows)
+		_, err = r.db.Relaxed.CopyFrom(ctx, pgx.Identifier{"audit_log"}, columns, rows)
 		cancel()
 		if err == nil {
 			return

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/app"
 	"github.com/bangfu/bangfu/internal/cnid"
+	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
-	"github.com/bangfu/bangfu/internal/password"
 	"github.com/bangfu/bangfu/internal/plan"
 )
 
@@ -29,6 +27,9 @@ type Login struct {
 // School is the demo school's national code.
 const School = "4144010564"
 
+// studentLogin is the graduate's own login, linked to the first demo file.
+var studentLogin = Login{bangfu.RoleStudent, "student", "bangfu-demo-student"}
+
 // Seed loads the demo data and returns the demo logins. The passwords are
 // public, which is why `seed demo` refuses to run in prod.
 func Seed(ctx context.Context, a *app.App) ([]Login, error) {
@@ -37,48 +38,35 @@ func Seed(ctx context.Context, a *app.App) ([]Login, error) {
 		{bangfu.RoleProvince, "province", "bangfu-demo-province"},
 		{bangfu.RoleSupervisor, "supervisor", "bangfu-demo-supervisor"},
 		{bangfu.RoleCounselor, "counselor", "bangfu-demo-counselor"},
-		{bangfu.RoleStudent, "student", "bangfu-demo-student"},
+		studentLogin,
 	}
-	err := a.DB.InTx(ctx, func(tx pgx.Tx) error {
-		var schoolID, deptID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO schools (code, name, region) VALUES ($1, '广东示范职业技术学院', '广州')
-			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name RETURNING id`, School).Scan(&schoolID); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO departments (school_id, name) VALUES ($1, '信息工程学院')
-			ON CONFLICT (school_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id`, schoolID).Scan(&deptID); err != nil {
-			return err
-		}
-		names := map[bangfu.Role]string{
-			bangfu.RoleAdmin: "系统管理员", bangfu.RoleProvince: "省教育厅 陈处长", bangfu.RoleSupervisor: "就业指导中心 林主任",
-			bangfu.RoleCounselor: "辅导员 王老师", bangfu.RoleStudent: "李明",
-		}
-		for _, l := range logins {
-			hash, err := password.Hash(l.Password, password.DefaultParams)
-			if err != nil {
-				return err
-			}
-			// The supervisor heads the school's employment centre: school-wide.
-			var sch, dep *int64
-			if l.Role.NeedsSchool() {
-				sch = &schoolID
-			}
-			if l.Role == bangfu.RoleCounselor || l.Role == bangfu.RoleStudent {
-				dep = &deptID
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, password_hash)
-				VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role,
-					school_id = EXCLUDED.school_id, department_id = EXCLUDED.department_id,
-					password_hash = EXCLUDED.password_hash, disabled = false, updated_at = now(), version = users.version + 1`,
-				l.Username, names[l.Role], l.Role, sch, dep, hash); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	school, err := a.Directory.EnsureSchool(ctx, directory.SchoolInput{Code: School, Name: "广东示范职业技术学院", Region: "广州"})
 	if err != nil {
 		return nil, err
+	}
+	dept, err := a.Directory.EnsureDepartment(ctx, school.ID, "信息工程学院")
+	if err != nil {
+		return nil, err
+	}
+	names := map[bangfu.Role]string{
+		bangfu.RoleAdmin: "系统管理员", bangfu.RoleProvince: "省教育厅 陈处长", bangfu.RoleSupervisor: "就业指导中心 林主任",
+		bangfu.RoleCounselor: "辅导员 王老师", bangfu.RoleStudent: "李明",
+	}
+	for _, l := range logins {
+		if l.Role == bangfu.RoleStudent {
+			continue // the graduate's own login is made with their file
+		}
+		// The supervisor heads the school's employment centre: school-wide.
+		in := directory.UserInput{Username: l.Username, DisplayName: names[l.Role], Role: l.Role, Password: l.Password}
+		if l.Role.NeedsSchool() {
+			in.SchoolID = &school.ID
+		}
+		if l.Role == bangfu.RoleCounselor {
+			in.DepartmentID = &dept.ID
+		}
+		if _, err := a.Directory.EnsureUser(ctx, in); err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", l.Username, err)
+		}
 	}
 	return logins, seedCaseload(ctx, a)
 }
@@ -168,7 +156,7 @@ func seedCaseload(ctx context.Context, a *app.App) error {
 			return err
 		}
 		if i == 0 {
-			if _, err := a.DB.Pool.Exec(ctx, `UPDATE users SET student_id = $1 WHERE username = 'student' AND student_id IS NULL`, st.ID); err != nil {
+			if _, err := a.Graduates.CreateAccount(ctx, a.Directory, c, st.ID, graduate.AccountInput{Username: studentLogin.Username, Password: studentLogin.Password}); err != nil {
 				return err
 			}
 		}

@@ -190,9 +190,7 @@ func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base
 			return postgres.FormatError(err, "destination")
 		}
 		// A recorded destination outside 70-72 places the case.
-		if _, err := tx.Exec(ctx, `UPDATE students SET destination_id = $2, destination_code = $3, updated_at = $4,
-				status = CASE WHEN $5 AND status IN ('open', 'active') THEN 'placed' ELSE status END
-			WHERE id = $1`, studentID, id, in.Code, now, status == "recorded" && !slices.Contains(Unplaced, in.Code)); err != nil {
+		if err := graduate.SetDestination(ctx, tx, studentID, id, in.Code, status == "recorded" && !slices.Contains(Unplaced, in.Code), now); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.DestinationSet, StudentID: studentID, SchoolID: h.SchoolID,
@@ -237,8 +235,7 @@ func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, b
 			id, a.UserID, now).Scan(&code); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE students SET status = CASE WHEN $2 AND status IN ('open', 'active') THEN 'placed' ELSE status END,
-			updated_at = $3 WHERE id = $1`, studentID, !slices.Contains(Unplaced, code), now); err != nil {
+		if err := graduate.PlaceIfOpen(ctx, tx, studentID, !slices.Contains(Unplaced, code), now); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.DestinationVerify, StudentID: studentID, SchoolID: h.SchoolID,

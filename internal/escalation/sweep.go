@@ -2,6 +2,7 @@ package escalation
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -166,44 +167,65 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		return res, nil
 	}
 	ids := make([]int64, len(all))
+	level3 := 0
 	for i, r := range all {
 		ids[i] = r.ID
+		if r.Level == 3 {
+			level3++
+		}
 	}
-	// Level 1 to the counselor, level 2 to the school's supervisors (of the
-	// graduate's department, or school-wide); level 3 to province staff as
-	// one digest per sweep.
-	n, err := w.Notify.SendInsert(ctx, tx, `
-		INSERT INTO notifications (user_id, kind, title, body, student_id, dedupe_key, created_at)
-		SELECT u.id, 'escalation',
-		       format('%s级升级：%s', CASE e.level WHEN 1 THEN '一' ELSE '二' END, s.name),
-		       e.reason, s.id, 'escalation:' || e.id, $2::timestamptz
+	n, err := w.notifyRaised(ctx, tx, ids, level3)
+	res.Notified = n
+	return res, err
+}
+
+// notifyRaised tells who handles each escalation raised (ids, of which
+// level3 are of level 3): level 1 the counselor, level 2 the school's
+// supervisors (of the graduate's department, or school-wide), level 3
+// province staff as one digest per sweep.
+func (w *SweepWorker) notifyRaised(ctx context.Context, tx pgx.Tx, ids []int64, level3 int) (int, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT u.id, e.id, e.level, e.reason, s.id, s.name
 		FROM escalations e JOIN students s ON s.id = e.student_id
 		JOIN users u ON NOT u.disabled AND (
 		     (e.level = 1 AND u.id = s.counselor_id)
 		  OR (e.level = 2 AND u.role = 'supervisor' AND u.school_id = s.school_id
 		      AND (u.department_id IS NULL OR u.department_id = s.department_id)))
-		WHERE e.id = ANY($1) AND e.level < 3
-		ON CONFLICT (user_id, dedupe_key) DO NOTHING
-		RETURNING id`, ids, now)
+		WHERE e.id = ANY($1) AND e.level < 3`, ids)
 	if err != nil {
-		return res, err
+		return 0, err
 	}
-	res.Notified = n
-	level3 := 0
-	for _, r := range all {
-		if r.Level == 3 {
-			level3++
-		}
+	var msgs []notify.Message
+	var user, escalationID, studentID int64
+	var level int
+	var reason, name string
+	if _, err := pgx.ForEachRow(rows, []any{&user, &escalationID, &level, &reason, &studentID, &name}, func() error {
+		msgs = append(msgs, notify.Message{
+			UserID: user, Kind: "escalation", StudentID: studentID, Body: reason,
+			Title: fmt.Sprintf("%s级升级：%s", map[int]string{1: "一", 2: "二"}[level], name),
+			Key:   fmt.Sprintf("escalation:%d", escalationID),
+		})
+		return nil
+	}); err != nil {
+		return 0, err
 	}
 	if level3 > 0 {
-		n, err = w.Notify.SendInsert(ctx, tx, `
-			INSERT INTO notifications (user_id, kind, title, body, dedupe_key, created_at)
-			SELECT u.id, 'escalation', format('省级升级：本次巡查新增 %s 个长期未联系个案', $1::int),
-			       '请在“升级事项”中查看三级升级个案并督办。', 'sweep-province:' || $2::bigint, $3::timestamptz
-			FROM users u WHERE u.role = 'province' AND NOT u.disabled
-			ON CONFLICT (user_id, dedupe_key) DO NOTHING
-			RETURNING id`, level3, ids[0], now)
-		res.Notified += n
+		rows, err := tx.Query(ctx, `SELECT id FROM users WHERE role = 'province' AND NOT disabled`)
+		if err != nil {
+			return 0, err
+		}
+		province, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return 0, err
+		}
+		for _, u := range province {
+			msgs = append(msgs, notify.Message{
+				UserID: u, Kind: "escalation",
+				Title: fmt.Sprintf("省级升级：本次巡查新增 %d 个长期未联系个案", level3),
+				Body:  "请在“升级事项”中查看三级升级个案并督办。",
+				Key:   fmt.Sprintf("sweep-province:%d", ids[0]),
+			})
+		}
 	}
-	return res, err
+	return w.Notify.Send(ctx, tx, msgs...)
 }

@@ -141,9 +141,7 @@ func (s *Scheduler) schedule(ctx context.Context, tx pgx.Tx, studentID int64, pe
 	if err != nil {
 		return fmt.Errorf("schedule follow-up: %w", err)
 	}
-	_, err = tx.Exec(ctx, `UPDATE students SET followup_job_id = $2, followup_scheduled_at = $3, next_followup_on = $4, overdue = false
-		WHERE id = $1`, studentID, res.Job.ID, s.Clock.Now(), due.Time())
-	return err
+	return graduate.SetFollowup(ctx, tx, studentID, res.Job.ID, s.Clock.Now(), due)
 }
 
 // cancel cancels the graduate's pending follow-up job, if any.
@@ -154,8 +152,7 @@ func (s *Scheduler) cancel(ctx context.Context, tx pgx.Tx, studentID int64, pend
 	if _, err := s.River.JobCancelTx(ctx, tx, *pending); err != nil && !errors.Is(err, river.ErrNotFound) {
 		return fmt.Errorf("cancel superseded follow-up: %w", err)
 	}
-	_, err := tx.Exec(ctx, `UPDATE students SET followup_job_id = NULL, next_followup_on = NULL, overdue = false WHERE id = $1`, studentID)
-	return err
+	return graduate.ClearFollowup(ctx, tx, studentID)
 }
 
 // DueWorker works DueArgs.
@@ -185,11 +182,11 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 		superseded := live == nil || *live != job.ID
 		contacted := lastContact != nil && scheduled != nil && lastContact.After(*scheduled)
 		if !superseded && !contacted {
-			if _, err := tx.Exec(ctx, `UPDATE students SET overdue = true WHERE id = $1`, job.Args.StudentID); err != nil {
+			if err := graduate.MarkOverdue(ctx, tx, job.Args.StudentID); err != nil {
 				return err
 			}
 			if counselor != nil {
-				if err := w.Notify.Send(ctx, tx, notify.Message{
+				if _, err := w.Notify.Send(ctx, tx, notify.Message{
 					UserID: *counselor, Kind: "followup_due", StudentID: job.Args.StudentID,
 					Title: fmt.Sprintf("跟进提醒：%s 今天（%s）需要跟进", name, job.Args.DueOn),
 					Body:  "该毕业生的跟进日期已到，且此后尚未记录联系。请尽快联系并在帮扶台账中记录。",

@@ -2,6 +2,7 @@ package graduate
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,19 +49,33 @@ func (w *ExpiryWorker) Expire(ctx context.Context, tx pgx.Tx) (warned, expired i
 	}
 	today := bangfu.Today(w.Clock)
 	now := w.Clock.Now()
-	warned, err = w.Notify.SendInsert(ctx, tx, `
-		INSERT INTO notifications (user_id, kind, title, body, student_id, dedupe_key, created_at)
-		SELECT s.counselor_id, 'evidence_expiring', format('困难认定材料即将到期：%s', s.name),
-		       format('%s 的困难认定证明（%s）将于 %s 到期，请提醒其重新提交并复核。', s.name, h.evidence_type, h.valid_until),
-		       s.id, 'evidence-expiring:' || h.id || ':' || h.valid_until, $3::timestamptz
+	rows, err := tx.Query(ctx, `SELECT s.counselor_id, s.id, s.name, h.id, h.evidence_type, h.valid_until
 		FROM hardships h JOIN students s ON s.id = h.student_id
-		WHERE h.status = 'verified' AND h.valid_until BETWEEN $1 AND $2 AND s.counselor_id IS NOT NULL
-		ON CONFLICT (user_id, dedupe_key) DO NOTHING
-		RETURNING id`, today.Time(), today.AddDays(cfg.EvidenceWarningDays).Time(), now)
+		WHERE h.status = 'verified' AND h.valid_until BETWEEN $1 AND $2 AND s.counselor_id IS NOT NULL`,
+		today.Time(), today.AddDays(cfg.EvidenceWarningDays).Time())
 	if err != nil {
 		return 0, 0, err
 	}
-	rows, err := tx.Query(ctx, `UPDATE hardships h SET status = 'unverified', verification_note = '材料已于 ' || h.valid_until || ' 过期，需重新认定'
+	var msgs []notify.Message
+	var counselor, student, hardship int64
+	var name, evidence string
+	var until time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&counselor, &student, &name, &hardship, &evidence, &until}, func() error {
+		day := until.Format(time.DateOnly)
+		msgs = append(msgs, notify.Message{
+			UserID: counselor, Kind: "evidence_expiring", StudentID: student,
+			Title: fmt.Sprintf("困难认定材料即将到期：%s", name),
+			Body:  fmt.Sprintf("%s 的困难认定证明（%s）将于 %s 到期，请提醒其重新提交并复核。", name, evidence, day),
+			Key:   fmt.Sprintf("evidence-expiring:%d:%s", hardship, day),
+		})
+		return nil
+	}); err != nil {
+		return 0, 0, err
+	}
+	if warned, err = w.Notify.Send(ctx, tx, msgs...); err != nil {
+		return 0, 0, err
+	}
+	rows, err = tx.Query(ctx, `UPDATE hardships h SET status = 'unverified', verification_note = '材料已于 ' || h.valid_until || ' 过期，需重新认定'
 		FROM students s WHERE s.id = h.student_id AND h.status = 'verified' AND h.valid_until < $1
 		RETURNING h.id, h.student_id, s.school_id`, today.Time())
 	if err != nil {
@@ -74,10 +89,8 @@ func (w *ExpiryWorker) Expire(ctx context.Context, tx pgx.Tx) (warned, expired i
 	}); err != nil {
 		return 0, 0, err
 	}
-	if len(events) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_log"}, audit.Columns, audit.Rows(bangfu.Actor{}, now, events)); err != nil {
-			return 0, 0, err
-		}
+	if err := audit.RecordMany(ctx, tx, bangfu.Actor{}, now, events); err != nil {
+		return 0, 0, err
 	}
 	return warned, len(events), nil
 }

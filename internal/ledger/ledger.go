@@ -268,18 +268,12 @@ func (s *Service) AppendGroup(ctx context.Context, a bangfu.Actor, in GroupInput
 	return out, err
 }
 
-// The statements of an append, exported so that benchmarks can issue the
-// same SQL directly: insert the entry, and advance the graduate's head and
-// counts (the head is read with graduate.AccessSQL, under the row lock).
-const (
-	InsertSQL = `INSERT INTO ledger_entries (student_id, seq, kind, channel, occurred_at, summary, next_step,
-			next_followup_on, visibility, referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash, school_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
-	AdvanceSQL = `UPDATE students SET ledger_seq = $2, ledger_head = $3,
-			contacts_count = contacts_count + $4::int, referrals_count = referrals_count + $5::int,
-			last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END
-		WHERE id = $1`
-)
+// InsertSQL inserts an entry; exported so that benchmarks can issue the
+// same SQL directly. The graduate's head is advanced by
+// graduate.QueueLedgerAdvance in the same batch.
+const InsertSQL = `INSERT INTO ledger_entries (student_id, seq, kind, channel, occurred_at, summary, next_step,
+		next_followup_on, visibility, referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash, school_id)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 
 // append writes e as the next entry of h's ledger, on tx, which must hold
 // the graduate's row lock (h was read with it, so its head is current).
@@ -300,7 +294,8 @@ func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h gradu
 	b := &pgx.Batch{}
 	b.Queue(InsertSQL, e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
 		referral, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID)
-	b.Queue(AdvanceSQL, h.StudentID, e.Seq, hash, boolInt(contact), boolInt(e.Kind == "referral"), contact, e.OccurredAt)
+	graduate.QueueLedgerAdvance(b, graduate.LedgerAdvance{StudentID: h.StudentID, Seq: e.Seq, Head: hash,
+		Contact: contact, Referral: e.Kind == "referral", OccurredAt: e.OccurredAt})
 	b.Queue(audit.InsertSQL, audit.Args(a, now, audit.Event{Action: action, StudentID: h.StudentID, SchoolID: h.SchoolID,
 		Detail: map[string]any{"seq": e.Seq, "kind": e.Kind}})...)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -310,13 +305,6 @@ func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h gradu
 		return s.AfterAppend(ctx, tx, a, h, *e)
 	}
 	return nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // CorrectionInput corrects an entry.

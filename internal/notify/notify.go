@@ -5,7 +5,6 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,36 +53,40 @@ type Service struct {
 }
 
 // Send adds msgs to their users' inboxes on tx, skipping any already sent
-// for the same key, and enqueues their e-mails in the same transaction.
-func (s *Service) Send(ctx context.Context, tx pgx.Tx, msgs ...Message) error {
+// for the same key, and enqueues their e-mails in the same transaction. It
+// returns how many notifications were added. All of them go to the
+// database in one statement, however many there are.
+func (s *Service) Send(ctx context.Context, tx pgx.Tx, msgs ...Message) (int, error) {
 	if len(msgs) == 0 {
-		return nil
+		return 0, nil
 	}
-	now := s.Clock.Now()
-	var jobs []river.InsertManyParams
-	for _, m := range msgs {
-		var student *int64
+	n := len(msgs)
+	users, kinds, titles, bodies, keys := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	students := make([]*int64, n)
+	for i, m := range msgs {
+		users[i], kinds[i], titles[i], bodies[i], keys[i] = m.UserID, m.Kind, m.Title, m.Body, m.Key
 		if m.StudentID != 0 {
-			student = &m.StudentID
-		}
-		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, title, body, student_id, dedupe_key, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id`,
-			m.UserID, m.Kind, m.Title, m.Body, student, m.Key, now).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		if s.Email {
-			jobs = append(jobs, river.InsertManyParams{Args: EmailArgs{NotificationID: id}})
+			id := m.StudentID
+			students[i] = &id
 		}
 	}
-	if len(jobs) == 0 {
-		return nil
+	rows, err := tx.Query(ctx, `INSERT INTO notifications (user_id, kind, title, body, student_id, dedupe_key, created_at)
+		SELECT u, k, t, b, st, d, $7 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS m(u, k, t, b, st, d)
+		ON CONFLICT (user_id, dedupe_key) DO NOTHING
+		RETURNING id`, users, kinds, titles, bodies, students, keys, s.Clock.Now())
+	if err != nil {
+		return 0, err
 	}
-	_, err := s.River.InsertManyTx(ctx, tx, jobs)
-	return err
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(ids) == 0 || !s.Email {
+		return len(ids), err
+	}
+	jobs := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		jobs[i] = river.InsertManyParams{Args: EmailArgs{NotificationID: id}}
+	}
+	_, err = s.River.InsertManyTx(ctx, tx, jobs)
+	return len(ids), err
 }
 
 // List returns a's notifications, newest first; unreadOnly leaves out
@@ -109,25 +112,4 @@ func (s *Service) MarkRead(ctx context.Context, a bangfu.Actor, id int64) (Notif
 		RETURNING id, kind, title, body, student_id, created_at, read_at`, id, a.UserID, s.Clock.Now())
 	n, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Notification])
 	return n, postgres.FormatError(err, "notification")
-}
-
-// SendInsert runs insert, an INSERT INTO notifications … ON CONFLICT
-// (user_id, dedupe_key) DO NOTHING RETURNING id statement that notifies
-// many users at once, and enqueues the e-mails of the rows it added, on tx.
-// It returns how many notifications were added.
-func (s *Service) SendInsert(ctx context.Context, tx pgx.Tx, insert string, args ...any) (int, error) {
-	rows, err := tx.Query(ctx, insert, args...)
-	if err != nil {
-		return 0, err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil || len(ids) == 0 || !s.Email {
-		return len(ids), err
-	}
-	jobs := make([]river.InsertManyParams, len(ids))
-	for i, id := range ids {
-		jobs[i] = river.InsertManyParams{Args: EmailArgs{NotificationID: id}}
-	}
-	_, err = s.River.InsertManyTx(ctx, tx, jobs)
-	return len(ids), err
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
-// MeasureKinds are the kinds of help a plan may hold (PRODUCT.md).
+// MeasureKinds are the kinds of help a plan may hold (docs/domain.md).
 var MeasureKinds = []string{
 	"career_guidance",       // 就业指导
 	"job_referral",          // 岗位推荐
@@ -256,7 +256,7 @@ func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE students SET plan_revision = $2, updated_at = $3 WHERE id = $1`, studentID, r.Revision, now); err != nil {
+		if err := graduate.SetPlanRevision(ctx, tx, studentID, r.Revision, now); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.PlanRevise, StudentID: studentID, SchoolID: h.SchoolID,
