@@ -146,6 +146,14 @@ func (p *Problems) Text(field, v string, max int, required bool) {
 	}
 }
 
+// Email records a problem with an e-mail address field that is set but is
+// not an address.
+func (p *Problems) Email(field, v string) {
+	if v != "" && (len(v) > 254 || !strings.Contains(v, "@") || strings.ContainsAny(v, " \r\n") || HasControl(v)) {
+		p.Add(field, "is not an e-mail address")
+	}
+}
+
 // Err returns an invalid *Error carrying the problems, or nil if there are none.
 func (p Problems) Err() error {
 	if len(p) == 0 {

@@ -88,21 +88,3 @@ func CreditCodeCheck(first17 string) byte {
 	}
 	return creditAlphabet[c]
 }
-
-// MaskName keeps a name's first character: 李明 → 李*.
-func MaskName(s string) string {
-	r := []rune(s)
-	if len(r) <= 1 {
-		return s
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-1)
-}
-
-// MaskTail shows only the last n characters of s.
-func MaskTail(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return strings.Repeat("*", len(r))
-	}
-	return strings.Repeat("*", len(r)-n) + string(r[len(r)-n:])
-}

@@ -34,7 +34,4 @@ func TestCreditCode(t *testing.T) {
 
 func TestMasks(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, "欧***", cnid.MaskName("欧阳小明"))
-	require.Equal(t, "李*", cnid.MaskName("李明"))
-	require.Equal(t, "*******5678", cnid.MaskTail("13812345678", 4))
 }

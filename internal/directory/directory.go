@@ -210,12 +210,6 @@ func checkPlacement(p *bangfu.Problems, role bangfu.Role, schoolID, departmentID
 	}
 }
 
-func checkEmail(p *bangfu.Problems, email string) {
-	if email != "" && (len(email) > 254 || !strings.Contains(email, "@") || strings.ContainsAny(email, " \r\n")) {
-		p.Add("email", "is not an e-mail address")
-	}
-}
-
 // CreateUser adds a user with a password.
 func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	return s.CreateUserTx(ctx, s.DB.Pool, in, nil)
@@ -243,7 +237,7 @@ func (s *Service) CreateUserTx(ctx context.Context, q postgres.Querier, in UserI
 		p.Add("role", "is required")
 	}
 	checkPlacement(&p, in.Role, in.SchoolID, in.DepartmentID)
-	checkEmail(&p, in.Email)
+	p.Email("email", in.Email)
 	if msg := password.CheckStrength(in.Password); msg != "" {
 		p.Add("password", msg)
 	}
@@ -328,7 +322,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, version int, patch U
 		}
 		if patch.Email != nil {
 			u.Email = strings.TrimSpace(*patch.Email)
-			checkEmail(&p, u.Email)
+			p.Email("email", u.Email)
 		}
 		if patch.Role != nil {
 			u.Role = *patch.Role

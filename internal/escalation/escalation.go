@@ -15,9 +15,9 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/audit"
-	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/mask"
 	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
@@ -74,7 +74,7 @@ func scan(row pgx.CollectableRow) (Escalation, error) {
 
 func (e *Escalation) maskFor(a bangfu.Actor) {
 	if policy.Masked(a) {
-		e.StudentName = cnid.MaskName(e.StudentName)
+		e.StudentName = mask.Name(e.StudentName)
 	}
 }
 
@@ -85,7 +85,7 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
 	if after == 0 {
 		after = 1<<63 - 1
 	}
-	w := &graduate.Where{}
+	w := &postgres.Where{}
 	// An escalation's school is its graduate's, so a school-wide scope
 	// filters on it and the query walks (school_id, status, id) in order; a
 	// narrower scope is the list of its graduates' ids, computed once.
@@ -97,8 +97,8 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
 		if sc.SchoolID != nil {
 			w.Add("e.school_id = ?", *sc.SchoolID)
 		}
-		scoped := &graduate.Where{Args: w.Args}
-		scoped.AddScope(a)
+		scoped := &postgres.Where{Args: w.Args}
+		graduate.AddScope(scoped, a)
 		w.Args = scoped.Args
 		w.Add("e.student_id = ANY(ARRAY(SELECT s.id FROM students s WHERE " + scoped.String() + "))")
 	}

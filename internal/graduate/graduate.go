@@ -17,6 +17,7 @@ import (
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/cnid"
+	"github.com/bangfu/bangfu/internal/mask"
 	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 	"github.com/bangfu/bangfu/internal/sealed"
@@ -194,9 +195,9 @@ func (s *Student) maskFor(a bangfu.Actor) {
 		s.Accommodations = Masked
 	}
 	if policy.Masked(a) {
-		s.Name = cnid.MaskName(s.Name)
-		s.StudentNumber = cnid.MaskTail(s.StudentNumber, 3)
-		s.Phone = cnid.MaskTail(s.Phone, 4)
+		s.Name = mask.Name(s.Name)
+		s.StudentNumber = mask.Tail(s.StudentNumber, 3)
+		s.Phone = mask.Tail(s.Phone, 4)
 		if s.Email != "" {
 			s.Email = Masked
 		}
@@ -274,7 +275,7 @@ func (in *Input) check(p *bangfu.Problems, thisYear int, checkID bool) {
 		p.Add("graduation_year", fmt.Sprintf("must be a year from %d to %d", thisYear-5, thisYear+5))
 	}
 	checkPhone(p, in.Phone)
-	checkEmail(p, in.Email)
+	p.Email("email", in.Email)
 	p.Text("intention.industry", in.Intention.Industry, 100, false)
 	p.Text("intention.region", in.Intention.Region, 100, false)
 	p.Text("intention.job_type", in.Intention.JobType, 100, false)
@@ -293,6 +294,14 @@ func validStudentNumber(s string) bool {
 		}
 	}
 	return true
+}
+
+// nullable is a pointer as a PATCH-like field: set when not nil.
+func nullable(v *int64) bangfu.Nullable[int64] {
+	if v == nil {
+		return bangfu.Nullable[int64]{}
+	}
+	return bangfu.Nullable[int64]{Set: true, Value: *v}
 }
 
 func checkList(p *bangfu.Problems, field string, l []string) {
@@ -326,65 +335,6 @@ func checkPhone(p *bangfu.Problems, v string) {
 	}
 }
 
-func checkEmail(p *bangfu.Problems, v string) {
-	if v != "" && (len(v) > 254 || !strings.Contains(v, "@") || strings.ContainsAny(v, " \r\n")) {
-		p.Add("email", "is not an e-mail address")
-	}
-}
-
-// placement decides the school of a new file and checks its counselor: a
-// supervisor or counselor creates files in their own school; a counselor's
-// new graduates are assigned to them unless they name nobody else.
-func (s *Service) placement(ctx context.Context, q postgres.Querier, a bangfu.Actor, in *Input, p *bangfu.Problems) {
-	if a.SchoolID == nil {
-		p.Add("school_id", "you belong to no school")
-		return
-	}
-	if in.SchoolID != nil && *in.SchoolID != *a.SchoolID {
-		p.Add("school_id", "must be your own school")
-	}
-	in.SchoolID = a.SchoolID
-	if a.Role == bangfu.RoleSupervisor && a.DepartmentID != nil {
-		if in.DepartmentID == nil {
-			in.DepartmentID = a.DepartmentID
-		} else if *in.DepartmentID != *a.DepartmentID {
-			p.Add("department_id", "must be your own department")
-		}
-	}
-	if a.Role == bangfu.RoleCounselor {
-		if in.CounselorID == nil {
-			in.CounselorID = &a.UserID
-		} else if *in.CounselorID != a.UserID {
-			p.Add("counselor_id", "only a supervisor may assign a graduate to another counselor")
-		}
-		return
-	}
-	if in.CounselorID != nil {
-		if msg := checkCounselor(ctx, q, *in.CounselorID, *in.SchoolID); msg != "" {
-			p.Add("counselor_id", msg)
-		}
-	}
-}
-
-// checkCounselor returns a problem unless id is an enabled counselor of school.
-func checkCounselor(ctx context.Context, q postgres.Querier, id, school int64) string {
-	var role string
-	var sch *int64
-	var disabled bool
-	err := q.QueryRow(ctx, `SELECT role, school_id, disabled FROM users WHERE id = $1`, id).Scan(&role, &sch, &disabled)
-	switch {
-	case err != nil:
-		return "is not a known user"
-	case role != string(bangfu.RoleCounselor):
-		return "is not a counselor"
-	case sch == nil || *sch != school:
-		return "is not a counselor of the graduate's school"
-	case disabled:
-		return "is a disabled account"
-	}
-	return ""
-}
-
 // Create adds a graduate's file. The ID number must be new to the school.
 func (s *Service) Create(ctx context.Context, a bangfu.Actor, in Input) (Student, error) {
 	in.normalize()
@@ -392,8 +342,16 @@ func (s *Service) Create(ctx context.Context, a bangfu.Actor, in Input) (Student
 	in.check(&p, s.Clock.Now().In(bangfu.Shanghai).Year(), true)
 	var id int64
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		s.placement(ctx, tx, a, &in, &p)
-		if in.IDNumber != "" && p["id_number"] == "" && in.SchoolID != nil {
+		var cs Counselors
+		if in.CounselorID != nil && a.SchoolID != nil {
+			var err error
+			if cs, err = schoolCounselors(ctx, tx, *a.SchoolID); err != nil {
+				return err
+			}
+		}
+		pl := Place(a, nil, PlacementChange{SchoolID: in.SchoolID, DepartmentID: nullable(in.DepartmentID), CounselorID: nullable(in.CounselorID)}, cs, &p)
+		in.SchoolID, in.DepartmentID, in.CounselorID = &pl.SchoolID, pl.DepartmentID, pl.CounselorID
+		if in.IDNumber != "" && p["id_number"] == "" && a.SchoolID != nil {
 			if dup, err := s.idNumberTaken(ctx, tx, *in.SchoolID, in.IDNumber, 0); err != nil {
 				return err
 			} else if dup {
@@ -555,20 +513,15 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 		var p bangfu.Problems
 		in.normalize()
 		in.check(&p, s.Clock.Now().In(bangfu.Shanghai).Year(), patch.IDNumber != nil)
+		var cs Counselors
 		if patch.CounselorID.Set {
-			switch {
-			case a.Role != bangfu.RoleSupervisor:
-				p.Add("counselor_id", "only a supervisor may reassign a graduate")
-			case in.CounselorID != nil:
-				if msg := checkCounselor(ctx, tx, *in.CounselorID, h.SchoolID); msg != "" {
-					p.Add("counselor_id", msg)
-				}
+			if cs, err = schoolCounselors(ctx, tx, h.SchoolID); err != nil {
+				return err
 			}
 		}
-		if patch.DepartmentID.Set && a.Role == bangfu.RoleSupervisor && a.DepartmentID != nil &&
-			(in.DepartmentID == nil || *in.DepartmentID != *a.DepartmentID) {
-			p.Add("department_id", "must be your own department")
-		}
+		pl := Place(a, &Placement{SchoolID: h.SchoolID, DepartmentID: cur.DepartmentID, CounselorID: cur.CounselorID},
+			PlacementChange{DepartmentID: patch.DepartmentID, CounselorID: patch.CounselorID}, cs, &p)
+		in.DepartmentID, in.CounselorID = pl.DepartmentID, pl.CounselorID
 		if patch.Status != nil && *patch.Status != cur.Status {
 			if !slices.Contains(Statuses, status) {
 				p.Add("status", "must be one of "+strings.Join(Statuses, ", "))

@@ -13,7 +13,7 @@ import (
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
-// Categories are the hardship codes of PRODUCT.md.
+// Categories are the hardship codes (docs/domain.md).
 var Categories = []string{
 	"poverty_alleviated", // 脱贫家庭
 	"dibao",              // 低保家庭

@@ -77,10 +77,11 @@ type ImportReport struct {
 }
 
 type importRow struct {
-	line     int
-	in       Input
-	existing *existingFile
-	changed  []string
+	line      int
+	in        Input
+	placement PlacementChange
+	existing  *existingFile
+	changed   []string
 }
 
 type existingFile struct {
@@ -130,7 +131,11 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 	}
 
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		depts, counselors, err := s.schoolLookups(ctx, tx, school)
+		depts, err := schoolDepartments(ctx, tx, school)
+		if err != nil {
+			return err
+		}
+		counselors, err := schoolCounselors(ctx, tx, school)
 		if err != nil {
 			return err
 		}
@@ -172,29 +177,20 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 			}
 			if d := cell("department"); d != "" {
 				if id, ok := depts[d]; ok {
-					r.in.DepartmentID = &id
+					r.placement.DepartmentID = nullable(&id)
 				} else {
 					p.Add("department", "is not a department of your school")
 				}
 			}
-			switch u := cell("counselor"); {
-			case u == "" && a.Role == bangfu.RoleCounselor:
-				r.in.CounselorID = &a.UserID
-			case u == "":
-			case a.Role == bangfu.RoleCounselor && u != a.Username:
-				p.Add("counselor", "only a supervisor may assign graduates to another counselor")
-			default:
-				if id, ok := counselors[strings.ToLower(u)]; ok {
-					r.in.CounselorID = &id
-				} else {
+			if u := cell("counselor"); u != "" {
+				id, ok := counselors.ByUsername[strings.ToLower(u)]
+				switch {
+				case ok:
+					r.placement.CounselorID = nullable(&id)
+				case a.Role == bangfu.RoleCounselor:
+					p.Add("counselor", "only a supervisor may assign a graduate to another counselor")
+				default:
 					p.Add("counselor", "is not the username of a counselor of your school")
-				}
-			}
-			if a.Role == bangfu.RoleSupervisor && a.DepartmentID != nil {
-				if r.in.DepartmentID == nil {
-					r.in.DepartmentID = a.DepartmentID
-				} else if *r.in.DepartmentID != *a.DepartmentID {
-					p.Add("department", "must be your own department")
 				}
 			}
 			r.in.normalize()
@@ -220,6 +216,21 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 		}
 		if err := s.matchExisting(ctx, tx, a, school, rows, problem); err != nil {
 			return err
+		}
+		for _, r := range rows {
+			var cur *Placement
+			if r.existing != nil {
+				cur = &Placement{SchoolID: school, DepartmentID: r.existing.departmentID, CounselorID: r.existing.counselorID}
+			}
+			var p bangfu.Problems
+			pl := Place(a, cur, r.placement, counselors, &p)
+			r.in.DepartmentID, r.in.CounselorID = pl.DepartmentID, pl.CounselorID
+			for col, msg := range p {
+				problem(r.line, importColumn(col), msg)
+			}
+			if r.existing != nil {
+				r.changed = r.existing.diff(r.in, s.Box.Hashes(FieldIDNumber, r.in.IDNumber))
+			}
 		}
 		slices.SortFunc(rep.Problems, func(x, y ImportProblem) int {
 			if x.Row != y.Row {
@@ -351,25 +362,16 @@ func mapColumns(header []string) (map[string]int, error) {
 	return cols, p.Err()
 }
 
-func (s *Service) schoolLookups(ctx context.Context, tx pgx.Tx, school int64) (map[string]int64, map[string]int64, error) {
-	depts, counselors := map[string]int64{}, map[string]int64{}
+func schoolDepartments(ctx context.Context, tx pgx.Tx, school int64) (map[string]int64, error) {
+	depts := map[string]int64{}
 	rows, err := tx.Query(ctx, `SELECT name, id FROM departments WHERE school_id = $1`, school)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var name string
 	var id int64
-	if _, err := pgx.ForEachRow(rows, []any{&name, &id}, func() error { depts[name] = id; return nil }); err != nil {
-		return nil, nil, err
-	}
-	rows, err = tx.Query(ctx, `SELECT username, id FROM users WHERE school_id = $1 AND role = 'counselor' AND NOT disabled`, school)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&name, &id}, func() error { counselors[name] = id; return nil }); err != nil {
-		return nil, nil, err
-	}
-	return depts, counselors, nil
+	_, err = pgx.ForEachRow(rows, []any{&name, &id}, func() error { depts[name] = id; return nil })
+	return depts, err
 }
 
 // matchExisting finds the files the rows update, locks them, and records
@@ -405,10 +407,6 @@ func (s *Service) matchExisting(ctx context.Context, tx pgx.Tx, a bangfu.Actor, 
 				continue
 			}
 			r.existing = ex
-			if a.Role == bangfu.RoleCounselor && r.in.CounselorID != nil && *r.in.CounselorID == a.UserID {
-				r.in.CounselorID = ex.counselorID
-			}
-			r.changed = ex.diff(r.in, s.Box.Hashes(FieldIDNumber, r.in.IDNumber))
 		}
 	}
 	// Whose are the file's ID numbers already? One query for all rows.
@@ -456,8 +454,8 @@ func (e *existingFile) diff(in Input, idHashes [][]byte) []string {
 	add("phone", e.phone != in.Phone)
 	add("email", e.email != in.Email)
 	add("intention", e.industry != in.Intention.Industry || e.region != in.Intention.Region || e.jobType != in.Intention.JobType)
-	add("department_id", !sameID(e.departmentID, in.DepartmentID) && in.DepartmentID != nil)
-	add("counselor_id", !sameID(e.counselorID, in.CounselorID) && in.CounselorID != nil)
+	add("department_id", !sameID(e.departmentID, in.DepartmentID))
+	add("counselor_id", !sameID(e.counselorID, in.CounselorID))
 	add("consent", e.consent != in.Consent)
 	add("id_number", !slices.ContainsFunc(idHashes, func(h []byte) bool { return bytes.Equal(h, e.hash) }))
 	return changed
@@ -483,12 +481,6 @@ func (s *Service) writeImport(ctx context.Context, tx pgx.Tx, a bangfu.Actor, sc
 			events = append(events, audit.Event{Action: audit.StudentImport, StudentID: id, SchoolID: school, Detail: map[string]any{"row": r.line, "created": true}})
 		case len(r.changed) > 0:
 			in := r.in
-			if in.DepartmentID == nil {
-				in.DepartmentID = r.existing.departmentID
-			}
-			if in.CounselorID == nil {
-				in.CounselorID = r.existing.counselorID
-			}
 			if _, err := tx.Exec(ctx, `UPDATE students SET name = $2, major = $3, education_level = $4, graduation_year = $5,
 					phone = $6, email = $7, intention_industry = $8, intention_region = $9, intention_job_type = $10,
 					department_id = $11, counselor_id = $12, consent = $13,
@@ -508,9 +500,5 @@ func (s *Service) writeImport(ctx context.Context, tx pgx.Tx, a bangfu.Actor, sc
 				Fields: r.changed, Detail: map[string]any{"row": r.line}})
 		}
 	}
-	if len(events) == 0 {
-		return nil
-	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_log"}, audit.Columns, audit.Rows(a, now, events))
-	return err
+	return audit.RecordMany(ctx, tx, a, now, events)
 }

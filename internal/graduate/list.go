@@ -11,6 +11,7 @@ import (
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/policy"
+	"github.com/bangfu/bangfu/internal/postgres"
 )
 
 // Filter narrows List. Every filter is applied inside the actor's scope.
@@ -38,32 +39,8 @@ func (f Filter) Check() error {
 	return p.Err()
 }
 
-// Where builds the WHERE clause of a query from fixed fragments; values go
-// in as numbered parameters, never into the SQL text.
-type Where struct {
-	conds []string
-	Args  []any
-}
-
-// Add appends cond, whose ? placeholders take args in order.
-func (w *Where) Add(cond string, args ...any) {
-	for _, a := range args {
-		w.Args = append(w.Args, a)
-		cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(w.Args)), 1)
-	}
-	w.conds = append(w.conds, cond)
-}
-
-// String returns the conditions joined by AND ("true" when there are none).
-func (w *Where) String() string {
-	if len(w.conds) == 0 {
-		return "true"
-	}
-	return strings.Join(w.conds, " AND ")
-}
-
 // AddScope limits a query over students aliased s to what a may see.
-func (w *Where) AddScope(a bangfu.Actor) {
+func AddScope(w *postgres.Where, a bangfu.Actor) {
 	sc := policy.ScopeOf(a)
 	switch {
 	case sc.None:
@@ -84,8 +61,8 @@ func (w *Where) AddScope(a bangfu.Actor) {
 // ListQuery returns the SQL of one page of List (limit+1 rows) and its
 // arguments. Exported so that benchmarks can issue the same SQL directly.
 func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page, today bangfu.Date) (string, []any) {
-	w := &Where{Args: []any{today.Time()}} // $1: today, for the category columns
-	w.AddScope(a)
+	w := &postgres.Where{Args: []any{today.Time()}} // $1: today, for the category columns
+	AddScope(w, a)
 	w.Add("s.id > ?", pg.After)
 	if f.Status != "" {
 		w.Add("s.status = ?", f.Status)

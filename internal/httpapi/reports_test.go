@@ -11,11 +11,11 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
-	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/mask"
 	"github.com/bangfu/bangfu/internal/report"
 )
 
@@ -74,7 +74,7 @@ func TestLedgerReview(t *testing.T) {
 	require.Equal(t, []string{"三", "一"}, summaries(review(cl.counselor, "")), "a counselor reviews their own caseload")
 	require.Equal(t, []string{"四", "三", "外校", "二", "一"}, summaries(review(cl.province, "")))
 	for _, it := range review(cl.province, "").Items {
-		require.Equal(t, cnid.MaskName(it.StudentName), it.StudentName, "province sees names masked")
+		require.Equal(t, mask.Name(it.StudentName), it.StudentName, "province sees names masked")
 	}
 	require.Equal(t, []string{"二", "一"}, summaries(review(cl.supervisor, "?kind=contact")))
 	require.Equal(t, []string{"三", "一"}, summaries(review(cl.supervisor, fmt.Sprintf("?author_id=%d", cl.counselor.ID))))

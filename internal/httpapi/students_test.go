@@ -119,7 +119,7 @@ func TestCreateFileValidation(t *testing.T) {
 		"graduation_year": 2026, "counselor_id": cl.supervisor.ID,
 	})
 	_, fields = r.Error(t)
-	require.Equal(t, map[string]string{"counselor_id": "is not a counselor"}, fields)
+	require.Equal(t, map[string]string{"counselor_id": "is not an enabled counselor of the graduate's school"}, fields)
 
 	var n int
 	require.NoError(t, cl.env.App.DB.Pool.QueryRow(t.Context(), `SELECT count(*) FROM students`).Scan(&n))

@@ -12,9 +12,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bangfu/bangfu"
-	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/mask"
 	"github.com/bangfu/bangfu/internal/policy"
+	"github.com/bangfu/bangfu/internal/postgres"
 )
 
 // ReviewFilter narrows a ledger review. Every filter applies within the
@@ -79,7 +80,7 @@ type ReviewEntry struct {
 // a join the planner would instead read every entry of those graduates and
 // sort them. The graduate's name is read only for the rows returned.
 func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int) (string, []any) {
-	w := &graduate.Where{}
+	w := &postgres.Where{}
 	sc := policy.ScopeOf(a)
 	if sc.SchoolID != nil {
 		w.Add("l.school_id = ?", *sc.SchoolID)
@@ -117,8 +118,8 @@ func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int)
 		// Within a school, fence the walk (OFFSET 0) so that it stays in
 		// index order and stops at the limit, rather than reading every entry
 		// of those graduates and sorting them.
-		scoped := &graduate.Where{Args: w.Args}
-		scoped.AddScope(a)
+		scoped := &postgres.Where{Args: w.Args}
+		graduate.AddScope(scoped, a)
 		w.Args = scoped.Args
 		mine := "l.student_id = ANY(ARRAY(SELECT s.id FROM students s WHERE " + scoped.String() + "))"
 		if sc.SchoolID != nil {
@@ -179,7 +180,7 @@ func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cu
 	}
 	for i := range page.Items {
 		if policy.Masked(a) {
-			page.Items[i].StudentName = cnid.MaskName(page.Items[i].StudentName)
+			page.Items[i].StudentName = mask.Name(page.Items[i].StudentName)
 		}
 	}
 	return page, nil

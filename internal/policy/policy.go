@@ -1,7 +1,7 @@
 // Package policy is the one place that says which role may do what. Every
 // route names its Action; the HTTP layer asks Allowed before the handler
 // runs, and domain services then decide whether this actor may touch this
-// record (see Relation).
+// record (see ScopeOf and Sees).
 package policy
 
 import (

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -124,17 +125,18 @@ func FormatError(err error, what string) error {
 	cp, known := constraints[pe.ConstraintName]
 	constraintsMu.RUnlock()
 	switch pe.Code {
-	case "23505":
+	case pgerrcode.UniqueViolation:
 		if known {
 			return &bangfu.Error{Code: bangfu.ECONFLICT, Message: "A record with this value already exists.", Fields: map[string]string{cp.field: cp.problem}}
 		}
 		return bangfu.Errorf(bangfu.ECONFLICT, "The %s conflicts with an existing record.", what)
-	case "23503", "23514", "23502", "22001", "22P02":
+	case pgerrcode.ForeignKeyViolation, pgerrcode.CheckViolation, pgerrcode.NotNullViolation,
+		pgerrcode.StringDataRightTruncationDataException, pgerrcode.InvalidTextRepresentation:
 		if known {
 			return &bangfu.Error{Code: bangfu.EINVALID, Message: "The request has invalid fields.", Fields: map[string]string{cp.field: cp.problem}}
 		}
 		return bangfu.Errorf(bangfu.EINVALID, "The %s is not valid (%s).", what, strings.ReplaceAll(pe.ConstraintName, "_", " "))
-	case "40001", "40P01", "55P03":
+	case pgerrcode.SerializationFailure, pgerrcode.DeadlockDetected, pgerrcode.LockNotAvailable:
 		return bangfu.Errorf(bangfu.ECONFLICT, "The %s was changed by someone else at the same time; try again.", what)
 	}
 	return err

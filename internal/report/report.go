@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/bangfu/bangfu"
-	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/mask"
 	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 	"github.com/bangfu/bangfu/internal/settings"
@@ -131,9 +131,9 @@ const placedExpr = `s.destination_code IS NOT NULL AND s.destination_code NOT IN
 // per graduate; across the province they aggregate each table once and
 // skip the per-counselor breakdown (a thousand rows nobody reads there).
 func Queries(a bangfu.Actor, f Filter, today bangfu.Date, stallDays int) []Query {
-	scope := func(args ...any) (*graduate.Where, string) {
-		w := &graduate.Where{Args: args}
-		w.AddScope(a)
+	scope := func(args ...any) (*postgres.Where, string) {
+		w := &postgres.Where{Args: args}
+		graduate.AddScope(w, a)
 		if f.SchoolID != nil {
 			w.Add("s.school_id = ?", *f.SchoolID)
 		}
@@ -303,7 +303,7 @@ func (s *Service) Count(ctx context.Context, a bangfu.Actor, f Filter) (Summary,
 		case "counselors":
 			_, err = pgx.ForEachRow(rows, []any{&id, &name, &n1, &n2, &n3}, func() error {
 				if masked {
-					name = cnid.MaskName(name)
+					name = mask.Name(name)
 				}
 				counselors[id] = len(sum.Counselors)
 				sum.Counselors = append(sum.Counselors, CounselorProcess{CounselorID: id, Name: name,

@@ -40,7 +40,7 @@ type Settings struct {
 	TargetDecember float64 `json:"target_december"`
 }
 
-// Defaults are PRODUCT.md's numbers.
+// Defaults are the product's numbers (docs/domain.md).
 var Defaults = Settings{
 	StallDays: [3]int{14, 21, 35}, SweepIntervalMinutes: 30, DefaultCadenceDays: 14,
 	ReferralMinimum: 3, ReferralWindowDays: 30, EvidenceWarningDays: 30,
