@@ -77,6 +77,9 @@ Flags:
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.GeneratedKeys {
+		log.Warn("sealing with the built-in development data key: serve this database with BANGFU_DATA_KEY unset, or set it here too")
+	}
 	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		return err
