@@ -18,10 +18,11 @@ test: ## Run the whole suite with -race against real PostgreSQL (and headless Ch
 	@scripts/test.sh $(if $(filter-out ./...,$(PKGS)),$(PKGS))
 
 .PHONY: lint
-lint: ## gofmt, go vet and staticcheck
+lint: ## gofmt, go vet, staticcheck, and nothing in the service imports internal/bench
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
+	@GO=$(GO) scripts/bench-fence.sh
 
 .PHONY: build
 build: ## Build bin/bangfu

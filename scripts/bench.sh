@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: province-scale figures anyone can reproduce on one machine.
 #   1. the bench database: BENCH_DATABASE_URL, or a local one (devdb.sh
-#      bangfu_bench); migrated; seeded with BENCH_STUDENTS (default
-#      1,000,000) synthetic graduates when it holds none;
+#      bangfu_bench); migrated; seeded by bangfu-bench seed with
+#      BENCH_STUDENTS (default 1,000,000) synthetic graduates when it holds
+#      none;
 #   2. the Go benchmarks of every package (go test -bench);
 #   3. the load run (bangfu-bench run): the real server against the floor
 #      at several concurrencies, its memory, the background jobs; printed
@@ -36,7 +37,7 @@ if [ "$graduates" -eq 0 ]; then
   seed_started=$SECONDS
   # --vacuum: VACUUM ANALYZE afterwards, so that plans and visibility are
   # those of a settled database (autovacuum may be off).
-  DATABASE_URL=$db bin/bangfu seed synthetic --students "$students" --vacuum || fail "seed synthetic failed"
+  bin/bangfu-bench seed --db "$db" --students "$students" --vacuum || fail "bangfu-bench seed failed"
   echo "seeded in $((SECONDS - seed_started))s"
   graduates=$(bin/bangfu-bench graduates --db "$db")
 else

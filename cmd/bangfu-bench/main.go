@@ -1,6 +1,10 @@
 // Command bangfu-bench measures bangfu at province scale on one machine;
-// `make bench` (scripts/bench.sh) builds and runs it. See internal/loadtest.
+// `make bench` (scripts/bench.sh) builds and runs it. It holds the bench
+// tooling the production binary does not carry (docs/decisions/0002): the
+// data generator (internal/bench/synthetic) and the load run
+// (internal/bench/loadtest).
 //
+//	bangfu-bench seed --db URL [flags]  load a synthetic province into an empty, migrated database
 //	bangfu-bench run --db URL [flags]   load the server and the floor, time the jobs, write JSON
 //	bangfu-bench floor --addr A --db URL  serve the floor (started by run)
 //	bangfu-bench graduates --db URL     print how many graduates the database holds
@@ -24,7 +28,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bangfu/bangfu/internal/loadtest"
+	"github.com/bangfu/bangfu/internal/bench/loadtest"
+	"github.com/bangfu/bangfu/internal/config"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
@@ -56,6 +61,7 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `bangfu-bench — province-scale figures for bangfu (make bench).
 
 Usage:
+  bangfu-bench seed --db URL [flags]     load a synthetic province into an empty, migrated database
   bangfu-bench run --db URL [flags]      measure the server against the floor, time the jobs, write JSON
   bangfu-bench floor --addr A --db URL   serve the floor: the same SQL on bare net/http (started by run)
   bangfu-bench graduates --db URL        print how many graduates the database holds
@@ -72,6 +78,8 @@ func run(ctx context.Context, args []string) error {
 		return flag.ErrHelp
 	}
 	switch args[0] {
+	case "seed":
+		return seed(ctx, args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	case "run":
 		return runLoad(ctx, args[1:])
 	case "floor":
@@ -95,7 +103,16 @@ func env(name, def string) string {
 }
 
 // defaultDB is BENCH_DATABASE_URL, else DATABASE_URL.
-func defaultDB() string { return env("BENCH_DATABASE_URL", os.Getenv("DATABASE_URL")) }
+func defaultDB() string { return dbFrom(os.LookupEnv) }
+
+// dbFrom is BENCH_DATABASE_URL, else DATABASE_URL, as lookup finds them.
+func dbFrom(lookup config.Lookup) string {
+	if v, _ := lookup("BENCH_DATABASE_URL"); v != "" {
+		return v
+	}
+	v, _ := lookup("DATABASE_URL")
+	return v
+}
 
 func runLoad(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bangfu-bench run", flag.ContinueOnError)

@@ -1,6 +1,6 @@
 package main
 
-import "github.com/bangfu/bangfu/internal/synthetic"
+import "github.com/bangfu/bangfu/internal/bench/synthetic"
 
-// defaultPassword is the password `bangfu seed synthetic` gives its users.
+// defaultPassword is the password `bangfu-bench seed` gives its users.
 const defaultPassword = synthetic.Password

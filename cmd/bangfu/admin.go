@@ -66,11 +66,13 @@ func (p *program) user(ctx context.Context, args []string) error {
 
 func (p *program) seed(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "synthetic" {
-		return p.seedSynthetic(ctx, args[1:])
+		// The generator is bench tooling, not part of the service
+		// (docs/decisions/0002-bench-tooling-outside-the-service.md).
+		return errors.New("seed synthetic is not part of bangfu: run `bangfu-bench seed` (go build -o bin/bangfu-bench ./cmd/bangfu-bench)")
 	}
 	if len(args) == 0 || args[0] != "demo" {
-		fmt.Fprintln(p.stderr, "Usage: bangfu seed demo | bangfu seed synthetic [--students N] [--schools S] [--seed X]")
-		return errors.New("unknown seed command; try `bangfu seed demo` or `bangfu seed synthetic --help`")
+		fmt.Fprintln(p.stderr, "Usage: bangfu seed demo")
+		return errors.New("unknown seed command; try `bangfu seed demo --help`")
 	}
 	fs := p.flags("seed demo", "Loads the demo school, department, graduates and one user of every role,\nand prints their logins. Idempotent. Refused when BANGFU_ENV=prod.")
 	if err := fs.Parse(args[1:]); err != nil {

@@ -43,6 +43,8 @@ func TestHelp(t *testing.T) {
 	require.ErrorIs(t, p.run(context.Background(), []string{"serve", "--help"}), flag.ErrHelp)
 	require.Contains(t, errOut.String(), "--no-workers")
 	require.ErrorContains(t, p.run(context.Background(), []string{"frobnicate"}), `unknown command "frobnicate"`)
+	// The synthetic-province generator is bench tooling, not in this binary.
+	require.ErrorContains(t, p.run(context.Background(), []string{"seed", "synthetic", "--students", "10"}), "bangfu-bench seed")
 }
 
 func TestBadConfigStopsStartup(t *testing.T) {

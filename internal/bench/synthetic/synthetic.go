@@ -1,7 +1,11 @@
 // Package synthetic generates a realistic province — schools, staff, a
 // million graduates with their hardship evidence, plans, hash-chained
 // ledgers, destinations, escalations and notifications — straight into an
-// empty, migrated database, for benchmarks at province scale.
+// empty, migrated database, for benchmarks at province scale. It is bench
+// tooling: `bangfu-bench seed` runs it, and nothing in the service imports
+// it (docs/decisions/0002-bench-tooling-outside-the-service.md), so the
+// production binary has no code path that writes users with a public
+// password.
 //
 // Every value is drawn from math/rand/v2 PCG streams derived from the seed,
 // one stream per graduate and record family, so the same seed and

@@ -4,6 +4,8 @@
 // the main endpoints at several concurrencies against both, samples the
 // server's memory, times the background jobs in-process, and writes the
 // figures as JSON (bench/results/<date>.json) for later runs to compare.
+// It is bench tooling, run by `bangfu-bench run`; nothing in the service
+// imports it (docs/decisions/0002-bench-tooling-outside-the-service.md).
 package loadtest
 
 import (

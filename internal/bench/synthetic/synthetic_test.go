@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/bench/synthetic"
 	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/escalation"
@@ -23,7 +24,6 @@ import (
 	"github.com/bangfu/bangfu/internal/postgres"
 	"github.com/bangfu/bangfu/internal/sealed"
 	"github.com/bangfu/bangfu/internal/settings"
-	"github.com/bangfu/bangfu/internal/synthetic"
 )
 
 type fixedClock time.Time

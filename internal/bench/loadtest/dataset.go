@@ -108,7 +108,7 @@ func Discover(ctx context.Context, db postgres.Querier, sz SampleSizes) (*Sample
 		}
 	}
 	if len(s.Pairs) == 0 {
-		return nil, fmt.Errorf("no counselor has an open case: load a dataset first (bangfu seed synthetic)")
+		return nil, fmt.Errorf("no counselor has an open case: load a dataset first (bangfu-bench seed)")
 	}
 	supervisors, err := load(bangfu.RoleSupervisor)
 	if err != nil {
