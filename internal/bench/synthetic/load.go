@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -53,7 +54,7 @@ func (l *loader) run(ctx context.Context) error {
 	var exists bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM students)`).Scan(&exists); err != nil {
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "42P01" {
+		if errors.As(err, &pe) && pe.Code == pgerrcode.UndefinedTable {
 			return errors.New("the database has no bangfu schema: run `bangfu migrate` first")
 		}
 		return err
