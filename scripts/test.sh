@@ -11,7 +11,10 @@ fi
 export DATABASE_URL
 BANGFU_TEST_RUN=${BANGFU_TEST_RUN:-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
 export BANGFU_TEST_RUN
-if [ -x scripts/chromium.sh ]; then scripts/chromium.sh; fi
+scripts/chromium.sh
+# axe-core, pinned, for the accessibility checks of the browser tests.
+BANGFU_AXE=${BANGFU_AXE:-$(scripts/axe.sh)}
+export BANGFU_AXE
 
 cleanup() {
   command -v psql >/dev/null || return 0

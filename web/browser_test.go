@@ -1,95 +1,34 @@
 package web_test
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
+	"github.com/bangfu/bangfu/internal/notify"
 )
-
-// browser is one headless Chromium shared by the package's tests; each
-// test gets its own incognito browser context, so cookies never mix.
-var browser context.Context
-
-func TestMain(m *testing.M) {
-	path := os.Getenv("BANGFU_CHROMIUM")
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path != "" {
-			break
-		}
-		path, _ = exec.LookPath(name)
-	}
-	if path == "" {
-		fmt.Fprintln(os.Stderr, "web tests need Chromium: run `make test` (it installs Debian's chromium) or set BANGFU_CHROMIUM")
-		os.Exit(1)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		// A browser in China: Chinese is what its user reads.
-		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	b, cancelBrowser := chromedp.NewContext(alloc)
-	if err := chromedp.Do(b); err != nil {
-		fmt.Fprintln(os.Stderr, "start Chromium:", err)
-		os.Exit(1)
-	}
-	browser = b
-	code := m.Run()
-	cancelBrowser()
-	cancelAlloc()
-	os.Exit(code)
-}
-
-// tab opens a fresh incognito tab for t.
-func tab(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancelTimeout)
-	return ctx
-}
-
-func loginWith(base, username, password string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible("#login-form"),
-		chromedp.SendKeys("#username", username),
-		chromedp.SendKeys("#password", password),
-		chromedp.Click("#login-submit"),
-	)
-}
-
-// text reads the text of the first element matching sel.
-func text(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(sel))
-	require.NoError(t, err)
-	return strings.TrimSpace(s)
-}
 
 func TestLoginPage(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)
 	school := env.MustSchool(t)
 	u := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
-	ctx := tab(t)
+	ctx := tab(t, phone)
 
 	require.NoError(t, chromedp.Do(ctx,
-		loginWith(env.URL, u.Username, "wrong password"),
+		chromedp.Navigate(env.URL+"/"),
+		chromedp.WaitVisible("#login-form"),
+		chromedp.SendKeys("#username", u.Username),
+		chromedp.SendKeys("#password", "wrong password"),
+		chromedp.Click("#login-submit"),
 		chromedp.WaitVisible("#login-error"),
 	))
 	require.Equal(t, "登录", text(t, ctx, "h1"), "the UI speaks Chinese by default")
@@ -97,17 +36,40 @@ func TestLoginPage(t *testing.T) {
 	username, err := chromedp.Run(ctx, chromedp.Value("#username"))
 	require.NoError(t, err)
 	require.Equal(t, u.Username, username, "what was typed is kept")
+	accessible(t, ctx)
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys("#password", apptest.Password),
 		chromedp.Click("#login-submit"),
-		chromedp.WaitVisible("#greeting"),
+		chromedp.WaitVisible("#logout"),
 	))
-	require.Contains(t, text(t, ctx, "#greeting"), "您好")
-	require.Equal(t, "辅导员", text(t, ctx, "#role"))
+	require.Contains(t, text(t, ctx, "nav.main"), "工作台", "a counselor's navigation")
 
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(env.URL+"/?lang=en"), chromedp.WaitVisible("#greeting")))
-	require.Equal(t, "Counselor", text(t, ctx, "#role"), "English on request")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#lang-switch"), chromedp.WaitVisible("#logout")))
+	require.Equal(t, "Log out", text(t, ctx, "#logout"), "English by the switch on every page")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(env.URL+"/notifications"), chromedp.WaitVisible("#logout")))
+	require.Equal(t, "Log out", text(t, ctx, "#logout"), "and the choice is remembered")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#lang-switch"), chromedp.WaitVisible("#logout")))
+	require.Equal(t, "退出登录", text(t, ctx, "#logout"))
+}
+
+// TestExpiredSessionReturnsToThePage: a browser whose session is gone is
+// sent to the login form and, once logged in, back to the page it was on.
+func TestExpiredSessionReturnsToThePage(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	school := env.MustSchool(t)
+	u := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	ctx := tab(t, desktop)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(env.URL+"/notifications?unread=true"),
+		chromedp.WaitVisible("#login-form"),
+		chromedp.SendKeys("#username", u.Username),
+		chromedp.SendKeys("#password", apptest.Password),
+		chromedp.Click("#login-submit"),
+		chromedp.WaitVisible("#logout"),
+	))
+	require.Equal(t, env.URL+"/notifications?unread=true", location(t, ctx))
 }
 
 func TestJobsUIIsForAdminsOnly(t *testing.T) {
@@ -118,7 +80,7 @@ func TestJobsUIIsForAdminsOnly(t *testing.T) {
 	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
 
 	// Not logged in: the jobs page sends the browser to the login form and back.
-	ctx := tab(t)
+	ctx := tab(t, desktop)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(env.URL+"/admin/jobs"),
 		chromedp.WaitVisible("#login-form"),
@@ -130,22 +92,52 @@ func TestJobsUIIsForAdminsOnly(t *testing.T) {
 	title, err := chromedp.Run(ctx, chromedp.Title())
 	require.NoError(t, err)
 	require.Equal(t, "River", title, "River's UI is served to the admin")
-	location, err := chromedp.Run(ctx, chromedp.Location())
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(location, env.URL+"/admin/jobs"), "back where the admin wanted to go: %s", location)
+	require.True(t, strings.HasPrefix(location(t, ctx), env.URL+"/admin/jobs"), "back where the admin wanted to go")
 	// The UI's own API answers the admin's session.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(env.URL+"/admin/jobs/api/jobs?state=available&limit=5")))
 	require.Contains(t, text(t, ctx, "body"), `"data"`)
 
 	// A counselor is refused.
-	other := tab(t)
-	require.NoError(t, chromedp.Do(other,
-		loginWith(env.URL, counselor.Username, apptest.Password),
-		chromedp.WaitVisible("#greeting"),
-		chromedp.Navigate(env.URL+"/admin/jobs"),
-		chromedp.WaitVisible("#error-heading"),
-	))
+	other := tab(t, desktop)
+	loginAs(t, other, env, counselor)
+	require.NoError(t, chromedp.Do(other, chromedp.Navigate(env.URL+"/admin/jobs"), chromedp.WaitVisible("#error-heading")))
 	require.Equal(t, "无权访问", text(t, other, "#error-heading"))
+	accessible(t, other)
+}
+
+// TestInbox: the unread count in the header, a notification that links to
+// its case, marking it read.
+func TestInbox(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	school := env.MustSchool(t)
+	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	st := env.MustStudent(t, counselor)
+	require.NoError(t, env.App.DB.InTx(t.Context(), func(tx pgx.Tx) error {
+		_, err := env.App.Notify.Send(t.Context(), tx,
+			notify.Message{UserID: counselor.ID, Kind: "followup_due", StudentID: st.ID, Title: "跟进提醒：<script>alert(1)</script>", Body: "请联系", Key: "a"},
+			notify.Message{UserID: counselor.ID, Kind: "escalation", Title: "省级升级", Body: "请查看", Key: "b"})
+		return err
+	}))
+
+	ctx := tab(t, phone)
+	loginAs(t, ctx, env, counselor)
+	require.Equal(t, "2", text(t, ctx, "#unread-count"))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click("#inbox-link"), chromedp.WaitVisible("#notifications")))
+	require.Equal(t, 2, count(t, ctx, "#notifications li.unread"))
+	require.Contains(t, text(t, ctx, "#notifications"), "跟进提醒：<script>alert(1)</script>", "user text is shown as text")
+	href, err := chromedp.Run(ctx, chromedp.AttributeValue(`#notifications li:last-child a[href^="/students/"]`, "href"))
+	require.NoError(t, err)
+	require.Equal(t, "/students/"+itoa(st.ID), href.Value, "a notification links to the case it is about")
+	accessible(t, ctx)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(`#notifications li:last-child button[type=submit]`),
+		chromedp.WaitVisible("#flash"),
+	))
+	require.Equal(t, "已标为已读。", text(t, ctx, "#flash"))
+	require.Equal(t, 1, count(t, ctx, "#notifications li.unread"))
+	require.Equal(t, "1", text(t, ctx, "#unread-count"))
 }
 
 // TestSessionRefusesCrossOriginWrites checks the CSRF defence on cookie
@@ -184,4 +176,15 @@ func TestSessionRefusesCrossOriginWrites(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode, "an Origin of another site is refused too")
+
+	// A login form posted from another site is refused as well (login CSRF).
+	req, err = http.NewRequest(http.MethodPost, env.URL+"/login", strings.NewReader(url.Values{"username": {admin.Username}, "password": {apptest.Password}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 }
+

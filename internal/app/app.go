@@ -155,7 +155,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Metrics: a.Metrics, JobsUI: a.jobsUI,
 	})
 	if err := webui.Mount(a.Router, webui.Deps{
-		Logger: log, Sessions: sessions, Auth: a.Auth, Directory: a.Directory, Notify: a.Notify,
+		Logger: log, Clock: opts.Clock, Sessions: sessions, Auth: a.Auth, Directory: a.Directory,
+		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations,
+		Escalations: a.Escalations, Reports: a.Reports, Settings: a.Settings, Audit: a.Audit, Notify: a.Notify,
 	}); err != nil {
 		a.Close()
 		return nil, err

@@ -106,6 +106,13 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, unreadOnly bool, pg 
 	return bangfu.NewList(items, pg.Limit, func(n Notification) int64 { return n.ID }), err
 }
 
+// Unread counts a's unread notifications.
+func (s *Service) Unread(ctx context.Context, a bangfu.Actor) (int, error) {
+	var n int
+	err := s.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, a.UserID).Scan(&n)
+	return n, err
+}
+
 // MarkRead marks one of a's notifications read. Someone else's is not found.
 func (s *Service) MarkRead(ctx context.Context, a bangfu.Actor, id int64) (Notification, error) {
 	rows, _ := s.DB.Pool.Query(ctx, `UPDATE notifications SET read_at = coalesce(read_at, $3) WHERE id = $1 AND user_id = $2

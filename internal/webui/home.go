@@ -20,7 +20,7 @@ func (ui *UI) home(c echo.Context) error {
 	if !ok {
 		return ui.Login(c, "")
 	}
-	p, err := ui.userPage(c, a)
+	p, err := ui.userPage(c)
 	if err != nil {
 		return err
 	}
@@ -28,18 +28,7 @@ func (ui *UI) home(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Title = p.T("title")
+	p.Title = p.T("brand.full")
 	p.Data = homeData{Notifications: l.Items}
 	return ui.render(c, http.StatusOK, "home", p)
-}
-
-// userPage starts a page for the logged-in actor a.
-func (ui *UI) userPage(c echo.Context, a bangfu.Actor) (*Page, error) {
-	u, err := ui.Directory.User(request.Context(c), a.UserID)
-	if err != nil {
-		return nil, err
-	}
-	p := ui.newPage(c)
-	p.User = &u
-	return p, nil
 }

@@ -20,6 +20,8 @@ func (ui *UI) routes() {
 	r.Page(POST, "/login", policy.Public, ui.login)
 	r.Page(POST, "/logout", policy.Public, ui.logout)
 	r.Page(GET, "/static/*", policy.Public, staticHandler())
+	r.Page(GET, "/notifications", policy.Self, ui.notifications)
+	r.Page(POST, "/notifications/:id/read", policy.Self, ui.readNotification)
 }
 
 func staticHandler() echo.HandlerFunc {

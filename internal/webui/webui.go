@@ -18,30 +18,49 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/auth"
+	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/escalation"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/http/request"
 	"github.com/bangfu/bangfu/internal/http/response"
 	"github.com/bangfu/bangfu/internal/http/router"
 	"github.com/bangfu/bangfu/internal/http/session"
+	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/notify"
+	"github.com/bangfu/bangfu/internal/plan"
+	"github.com/bangfu/bangfu/internal/report"
+	"github.com/bangfu/bangfu/internal/settings"
 	"github.com/bangfu/bangfu/web"
 )
 
-// Deps are the services the pages call.
+// Deps are the services the pages call: the same ones the API calls.
 type Deps struct {
-	Logger    *slog.Logger
-	Sessions  *session.Manager
-	Auth      *auth.Service
-	Directory *directory.Service
-	Notify    *notify.Service
+	Logger       *slog.Logger
+	Clock        bangfu.Clock
+	Sessions     *session.Manager
+	Auth         *auth.Service
+	Directory    *directory.Service
+	Graduates    *graduate.Service
+	Plans        *plan.Service
+	Ledger       *ledger.Service
+	Destinations *destination.Service
+	Escalations  *escalation.Service
+	Reports      *report.Service
+	Settings     *settings.Store
+	Audit        *audit.Service
+	Notify       *notify.Service
 }
 
 // UI holds the pages' handlers, their parsed templates and catalogues.
 type UI struct {
 	Deps
-	r     *router.Router
-	pages map[string]*template.Template
-	cats  map[string]Catalogue
+	r        *router.Router
+	pages    map[string]*template.Template
+	cats     map[string]Catalogue
+	problems map[string]*problemCatalogue
 }
 
 // Mount parses the templates and catalogues (once, at start-up) and
@@ -55,6 +74,12 @@ func Mount(r *router.Router, d Deps) error {
 	}
 	if ui.pages, err = parseTemplates(); err != nil {
 		return fmt.Errorf("page templates: %w", err)
+	}
+	ui.problems = map[string]*problemCatalogue{}
+	for _, lang := range Languages {
+		if ui.problems[lang], err = loadProblems(lang); err != nil {
+			return err
+		}
 	}
 	r.Pages = ui
 	ui.routes()
@@ -89,39 +114,43 @@ func parseTemplates() (map[string]*template.Template, error) {
 	return out, nil
 }
 
-// Page is what every page template gets: the language and its messages,
-// the user, and the page's own data.
-type Page struct {
-	Lang  string
-	Title string
-	// User is the logged-in user, nil on the login page.
-	User *directory.User
-	// Error is a message for the whole page; Fields a problem per form field.
-	Error  string
-	Fields map[string]string
-	// Data is the page's own content.
-	Data any
-	cat  Catalogue
+// funcs are the templates' functions besides Page's methods.
+var funcs = template.FuncMap{
+	"add": func(a, b int) int { return a + b },
+	// list makes a slice for range in a template.
+	"list": func(v ...any) []any { return v },
 }
 
-// T returns the message key in the page's language (the key itself when
-// the catalogue lacks it, which a test prevents).
-func (p *Page) T(key string) string {
-	if v, ok := p.cat[key]; ok {
-		return v
-	}
-	return key
-}
-
-// Tf formats message key with args.
-func (p *Page) Tf(key string, args ...any) string { return fmt.Sprintf(p.T(key), args...) }
-
-var funcs = template.FuncMap{}
-
-// newPage starts a page in the request's language.
+// newPage starts a page in the request's language, taking the flash
+// message the previous request left.
 func (ui *UI) newPage(c echo.Context) *Page {
 	lang := language(c)
-	return &Page{Lang: lang, cat: ui.cats[lang]}
+	p := &Page{Lang: lang, cat: ui.cats[lang], problems: ui.problems[lang]}
+	p.Path = c.Request().URL.Path
+	if key := takeFlash(c); key != "" {
+		if _, ok := p.cat[key]; ok {
+			p.Flash = p.T(key)
+		}
+	}
+	return p
+}
+
+// userPage starts a page for the logged-in actor: their name, their
+// navigation and how many notifications they have not read.
+func (ui *UI) userPage(c echo.Context) (*Page, error) {
+	a := request.Actor(c)
+	u, err := ui.Directory.User(request.Context(c), a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	p := ui.newPage(c)
+	p.User = &u
+	p.Actor = a
+	p.Nav = navFor(a.Role, p.Path)
+	if p.Unread, err = ui.Notify.Unread(request.Context(c), a); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // render writes page name with p and status. It renders into a buffer, so
@@ -151,6 +180,11 @@ func (ui *UI) Error(c echo.Context, prob response.Problem) error {
 		return ui.Login(c, c.Request().URL.RequestURI())
 	}
 	p := ui.newPage(c)
+	if _, ok := bangfu.ActorFrom(request.Context(c)); ok && prob.Detail.Code != bangfu.EINTERNAL {
+		if up, err := ui.userPage(c); err == nil {
+			p = up
+		}
+	}
 	switch prob.Detail.Code {
 	case bangfu.EFORBIDDEN:
 		p.Title, p.Error = p.T("error.forbidden.title"), p.T("error.forbidden")
@@ -160,7 +194,7 @@ func (ui *UI) Error(c echo.Context, prob response.Problem) error {
 		p.Title, p.Error = p.T("error.title"), p.T("error.internal")
 		p.Data = c.Response().Header().Get(echo.HeaderXRequestID)
 	default:
-		p.Title, p.Error = p.T("error.title"), prob.Detail.Message
+		p.Title, p.Error = p.T("error.title"), p.Problem(prob.Detail.Message)
 	}
 	if prob.RetryAfterSeconds > 0 {
 		c.Response().Header().Set("Retry-After", fmt.Sprint(prob.RetryAfterSeconds))

@@ -50,7 +50,7 @@ func decodeError(err error) error {
 		if field == "" {
 			field = "body"
 		}
-		return Invalid(field, "must be "+kindName(typ.Type))
+		return Invalid(field, typeProblem(typ.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return Invalid(name, "is not a known field")
@@ -62,27 +62,28 @@ func decodeError(err error) error {
 	return Invalid("body", "is not valid: "+err.Error())
 }
 
-func kindName(t reflect.Type) string {
+// typeProblem says what a JSON value of type t must be.
+func typeProblem(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t.Name() == "Time" {
-		return "a time like 2026-07-31T09:00:00+08:00"
+		return "must be a time like 2026-07-31T09:00:00+08:00"
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return "a string"
+		return "must be a string"
 	case reflect.Bool:
-		return "true or false"
+		return "must be true or false"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
+		return "must be a whole number"
 	case reflect.Float32, reflect.Float64:
-		return "a number"
+		return "must be a number"
 	case reflect.Slice, reflect.Array:
-		return "an array"
+		return "must be an array"
 	case reflect.Map, reflect.Struct:
-		return "an object"
+		return "must be an object"
 	}
-	return "of type " + t.String()
+	return "must be of type " + t.String()
 }
