@@ -17,7 +17,8 @@ import (
 
 // TestEveryProblemIsTranslated reads the problems the service's code names
 // (p.Add(field, msg), p.Check(ok, field, msg), request.Invalid(field, msg),
-// Problems{field: msg}, and the messages of the …Problem validators) and
+// Problems{field: msg}, the messages of the …Problem validators, and the
+// messages of errors: bangfu.Errorf(code, msg…), &bangfu.Error{Message}) and
 // fails for any that the Chinese problems catalogue cannot translate, so a
 // new validation message cannot reach a page in English.
 func TestEveryProblemIsTranslated(t *testing.T) {
@@ -132,6 +133,10 @@ func problemProbes(t *testing.T, root string) []string {
 					add(n.Args[1])
 				case name == "Check" && len(n.Args) == 3:
 					add(n.Args[2])
+				case name == "Errorf" && len(n.Args) >= 2:
+					if sel, ok := n.Args[0].(*ast.SelectorExpr); ok && strings.HasPrefix(sel.Sel.Name, "E") {
+						add(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent("fmt"), Sel: ast.NewIdent("Sprintf")}, Args: n.Args[1:]})
+					}
 				}
 			case *ast.CompositeLit:
 				name := ""
@@ -140,6 +145,15 @@ func problemProbes(t *testing.T, root string) []string {
 					name = ty.Name
 				case *ast.SelectorExpr:
 					name = ty.Sel.Name
+				}
+				if name == "Error" {
+					for _, el := range n.Elts {
+						if kv, ok := el.(*ast.KeyValueExpr); ok {
+							if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Message" {
+								add(kv.Value)
+							}
+						}
+					}
 				}
 				if name == "Problems" {
 					for _, el := range n.Elts {
