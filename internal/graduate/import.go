@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -53,6 +55,44 @@ var importSpec = sheet.Spec{
 	MaxRows:  MaxImportRows,
 }
 
+// Imports one process runs at once (ImportGate).
+const (
+	ImportSlots = 2
+	// ImportWait is how long an import waits for a slot before it is
+	// refused.
+	ImportWait = 2 * time.Second
+	// importRetryAfter is what a request refused for want of a slot is
+	// told to wait: an import of the largest file takes about a second.
+	importRetryAfter = 5
+)
+
+// ImportGate caps the imports one process reads and checks at once, at
+// ImportSlots, since each holds a file and its rows in memory. Its zero
+// value is ready to use.
+type ImportGate struct {
+	once  sync.Once
+	slots chan struct{}
+}
+
+// Acquire takes a slot, waiting at most ImportWait for one, and returns
+// the function that gives it back. Without a slot by then it returns
+// too_many_requests (with a Retry-After); when ctx ends first, ctx.Err().
+func (g *ImportGate) Acquire(ctx context.Context) (release func(), err error) {
+	g.once.Do(func() { g.slots = make(chan struct{}, ImportSlots) })
+	timer := time.NewTimer(ImportWait)
+	defer timer.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-g.slots }) }, nil
+	case <-timer.C:
+		return nil, &bangfu.Error{Code: bangfu.ETOOMANYREQUESTS, RetryAfterSeconds: importRetryAfter,
+			Message: "Other imports are running; try again in a few seconds."}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 var levelNames = map[string]string{"中职": "zhongzhi", "专科": "zhuanke", "高职": "zhuanke", "本科": "benke", "硕士": "shuoshi", "博士": "boshi"}
 
 // ImportProblem is one problem with one cell (or row) of an import file.
@@ -96,7 +136,8 @@ type existingFile struct {
 // only reports; otherwise it writes all rows or, if any row has a problem,
 // none (invalid, with each problem named "rows.<row>.<column>").
 //
-// File errors are those of sheet.Read.
+// Every import waits for a slot of s.Imports. File errors are those of
+// sheet.Read.
 func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, data []byte, dryRun bool) (ImportReport, error) {
 	rep := ImportReport{DryRun: dryRun, Problems: []ImportProblem{}}
 	if len(data) > MaxImportBytes {
@@ -105,6 +146,11 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 	if a.SchoolID == nil {
 		return rep, bangfu.Errorf(bangfu.EFORBIDDEN, "You belong to no school.")
 	}
+	release, err := s.Imports.Acquire(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer release()
 	table, err := sheet.Read(ctx, sheet.Format(format), data, importSpec)
 	if err != nil {
 		return rep, err

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/bangfu/bangfu/internal/apptest"
+	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/sheet/sheettest"
 )
 
@@ -274,4 +276,37 @@ func peakMemory(t *testing.T, f func()) uint64 {
 		peak.Store(m)
 	}
 	return peak.Load()
+}
+
+func TestImportsWaitForASlot(t *testing.T) {
+	t.Parallel()
+	cl := newCaseload(t)
+	env := cl.env
+	tok := cl.tok(t, cl.supervisor)
+	file := []byte(csvFile(env, 2, nil))
+	gate := &env.App.Graduates.Imports
+	var held []func()
+	for range graduate.ImportSlots {
+		release, err := gate.Acquire(t.Context())
+		require.NoError(t, err)
+		held = append(held, release)
+	}
+	start := time.Now()
+	r := env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv", file))
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
+	require.Equal(t, "5", r.Header.Get("Retry-After"))
+	require.GreaterOrEqual(t, time.Since(start), graduate.ImportWait, "it waited for a slot first")
+	code, _ := r.Error(t)
+	require.Equal(t, "too_many_requests", code)
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := gate.Acquire(cancelled)
+	require.ErrorIs(t, err, context.Canceled, "a request that ends stops waiting")
+
+	held[0]()
+	r = env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv", file))
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r = env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv", file))
+	require.Equal(t, http.StatusOK, r.Status, "a slot comes back when an import ends: %s", r.Body)
+	held[1]()
 }
