@@ -55,6 +55,13 @@ var importSpec = sheet.Spec{
 	MaxRows:  MaxImportRows,
 }
 
+// Imports per user: at most ImportsPerWindow within ImportWindow of the
+// first, counted in import_throttle, so every process shares the count.
+const (
+	ImportsPerWindow = 10
+	ImportWindow     = time.Minute
+)
+
 // Imports one process runs at once (ImportGate).
 const (
 	ImportSlots = 2
@@ -136,8 +143,12 @@ type existingFile struct {
 // only reports; otherwise it writes all rows or, if any row has a problem,
 // none (invalid, with each problem named "rows.<row>.<column>").
 //
-// Every import waits for a slot of s.Imports. File errors are those of
-// sheet.Read.
+// Every import counts against the actor's ImportsPerWindow, dry or not
+// (too_many_requests beyond it), and waits for a slot of s.Imports. A dry
+// run, and an import refused for its problems, are audited as one
+// student.import entry with the row and problem counts, since they tell
+// the actor which ID numbers the school already has. File errors are those
+// of sheet.Read.
 func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, data []byte, dryRun bool) (ImportReport, error) {
 	rep := ImportReport{DryRun: dryRun, Problems: []ImportProblem{}}
 	if len(data) > MaxImportBytes {
@@ -145,6 +156,9 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 	}
 	if a.SchoolID == nil {
 		return rep, bangfu.Errorf(bangfu.EFORBIDDEN, "You belong to no school.")
+	}
+	if err := s.countImport(ctx, a); err != nil {
+		return rep, err
 	}
 	release, err := s.Imports.Acquire(ctx)
 	if err != nil {
@@ -162,6 +176,7 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 		rep.Problems = append(rep.Problems, ImportProblem{Row: line, Column: col, Problem: msg})
 	}
 
+	refused := false
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		depts, counselors, err := s.schoolLookups(ctx, tx, school)
 		if err != nil {
@@ -264,6 +279,7 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 			return errDryRun
 		}
 		if len(rep.Problems) > 0 {
+			refused = true
 			var p bangfu.Problems
 			for _, pr := range rep.Problems {
 				p.Add(fmt.Sprintf("rows.%d.%s", pr.Row, pr.Column), pr.Problem)
@@ -276,13 +292,47 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
+	if (err == nil && dryRun) || refused {
+		if aerr := audit.Record(ctx, s.DB.Pool, a, s.Clock.Now(), audit.Event{Action: audit.StudentImport, SchoolID: school,
+			Detail: map[string]any{"dry_run": dryRun, "rows": rep.Rows, "problems": len(rep.Problems)}}); aerr != nil {
+			return ImportReport{}, aerr
+		}
+	}
 	if err != nil {
 		return ImportReport{}, err
 	}
 	return rep, nil
 }
 
+// countImport counts an import of a in import_throttle and refuses it
+// (too_many_requests, with the seconds until the window ends) when it is
+// more than ImportsPerWindow within ImportWindow.
+func (s *Service) countImport(ctx context.Context, a bangfu.Actor) error {
+	now := s.Clock.Now()
+	var n int
+	var started time.Time
+	if err := s.DB.Pool.QueryRow(ctx, `
+		INSERT INTO import_throttle AS t (user_id, window_started_at, imports) VALUES ($1, $2, 1)
+		ON CONFLICT (user_id) DO UPDATE SET
+			imports = CASE WHEN t.window_started_at <= $3 THEN 1 ELSE t.imports + 1 END,
+			window_started_at = CASE WHEN t.window_started_at <= $3 THEN $2 ELSE t.window_started_at END
+		RETURNING imports, window_started_at`, a.UserID, now, now.Add(-ImportWindow)).Scan(&n, &started); err != nil {
+		return err
+	}
+	if n <= ImportsPerWindow {
+		return nil
+	}
+	wait := int(started.Add(ImportWindow).Sub(now).Seconds() + 0.999)
+	return &bangfu.Error{Code: bangfu.ETOOMANYREQUESTS, RetryAfterSeconds: max(wait, 1),
+		Message: fmt.Sprintf("You may import at most %d files a minute (dry runs included); try again later.", ImportsPerWindow)}
+}
+
 var errDryRun = errors.New("dry run: roll back")
+
+// idNumberOnFile is the one answer for an ID number that another file of
+// the school already has, whether or not the actor may see that file: it
+// names no graduate.
+const idNumberOnFile = "is already on file in this school"
 
 func importColumn(field string) string {
 	switch {
@@ -381,7 +431,7 @@ func (s *Service) matchExisting(ctx context.Context, tx pgx.Tx, a bangfu.Actor, 
 		}
 		for _, h := range s.Box.Hashes(FieldIDNumber, r.in.IDNumber) {
 			if id, ok := owner[string(h)]; ok && (r.existing == nil || r.existing.id != id) {
-				problem(r.line, "id_number", "belongs to another graduate of this school")
+				problem(r.line, "id_number", idNumberOnFile)
 				break
 			}
 		}

@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/sheet/sheettest"
@@ -309,4 +311,103 @@ func TestImportsWaitForASlot(t *testing.T) {
 	r = env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv", file))
 	require.Equal(t, http.StatusOK, r.Status, "a slot comes back when an import ends: %s", r.Body)
 	held[1]()
+}
+
+// TestImportNamesNoOtherGraduate: a dry run answers whether the school has
+// an ID number on file; it must say no more, the same whoever's it is, and
+// leave a trace.
+func TestImportNamesNoOtherGraduate(t *testing.T) {
+	t.Parallel()
+	cl := newCaseload(t)
+	env := cl.env
+	mine := env.MustStudent(t, cl.counselor)
+	colleagues := env.MustStudent(t, cl.colleague)
+	elsewhere := env.MustStudent(t, cl.otherSupervisor)
+	idOf := func(st graduate.Student) string {
+		var sealed []byte
+		require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT id_number_sealed FROM students WHERE id = $1`, st.ID).Scan(&sealed))
+		id, err := env.App.Box.Open(graduate.FieldIDNumber, sealed)
+		require.NoError(t, err)
+		return id
+	}
+	file := "student_number,name,id_number,education_level,graduation_year\n" +
+		fmt.Sprintf("N1,新一,%s,benke,2026\n", idOf(mine)) +
+		fmt.Sprintf("N2,新二,%s,benke,2026\n", idOf(colleagues)) +
+		fmt.Sprintf("N3,新三,%s,benke,2026\n", idOf(elsewhere))
+	tok := cl.tok(t, cl.counselor)
+	r := env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv", []byte(file)))
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	var rep importReport
+	r.JSON(t, &rep)
+	type p struct {
+		Row             int
+		Column, Problem string
+	}
+	var got []p
+	for _, pr := range rep.Problems {
+		got = append(got, p{pr.Row, pr.Column, pr.Problem})
+	}
+	require.Equal(t, []p{
+		{2, "id_number", "is already on file in this school"},
+		{3, "id_number", "is already on file in this school"},
+	}, got, "one answer whether the actor may see the file that has the number or not; another school's files do not count")
+	for _, st := range []graduate.Student{mine, colleagues} {
+		for _, s := range []string{st.Name, st.StudentNumber} {
+			require.NotContains(t, string(r.Body), s, "the report names no graduate")
+		}
+	}
+
+	r = env.Do(t, importCall(env, tok, "", "text/csv", []byte(file)))
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+	_, fields := r.Error(t)
+	require.Equal(t, map[string]string{"rows.2.id_number": "is already on file in this school", "rows.3.id_number": "is already on file in this school"}, fields)
+
+	rows, err := env.App.DB.Pool.Query(t.Context(), `SELECT actor_role, school_id, student_id, detail FROM audit_log
+		WHERE action = 'student.import' AND actor_id = $1 ORDER BY id`, cl.counselor.ID)
+	require.NoError(t, err)
+	type entry struct {
+		Role      string
+		School    int64
+		StudentID *int64
+		Detail    map[string]any
+	}
+	entries, err := pgx.CollectRows(rows, pgx.RowToStructByPos[entry])
+	require.NoError(t, err)
+	require.Equal(t, []entry{
+		{"counselor", cl.school.ID, nil, map[string]any{"dry_run": true, "rows": float64(3), "problems": float64(2)}},
+		{"counselor", cl.school.ID, nil, map[string]any{"dry_run": false, "rows": float64(3), "problems": float64(2)}},
+	}, entries, "the dry run and the refused import are audited")
+}
+
+func TestImportsAreRateLimitedPerUser(t *testing.T) {
+	t.Parallel()
+	cl := newCaseload(t)
+	env := cl.env
+	tok := cl.tok(t, cl.counselor)
+	file := []byte(csvFile(env, 1, nil))
+	for i := range graduate.ImportsPerWindow {
+		r := env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv", file))
+		require.Equal(t, http.StatusOK, r.Status, "dry run %d: %s", i+1, r.Body)
+		env.Clock.Advance(time.Second)
+	}
+	r := env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv", file))
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
+	require.Equal(t, "50", r.Header.Get("Retry-After"), "until a minute after the first")
+	r = env.Do(t, importCall(env, tok, "", "text/csv", file))
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "a real import counts too: its refusal tells as much as a dry run")
+
+	r = env.Do(t, importCall(env, cl.tok(t, cl.colleague), "?dry_run=true", "text/csv", file))
+	require.Equal(t, http.StatusOK, r.Status, "the limit is per user: %s", r.Body)
+
+	// Another process (its own service, on the same database) counts with
+	// the others.
+	other := &graduate.Service{DB: env.App.DB, Box: env.App.Box, Clock: env.Clock, Reads: env.App.AuditReads}
+	_, err := other.Import(t.Context(), cl.counselor.Actor(), graduate.FormatCSV, file, true)
+	var e *bangfu.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, bangfu.ETOOMANYREQUESTS, e.Code)
+
+	env.Clock.Advance(50 * time.Second)
+	r = env.Do(t, importCall(env, tok, "?dry_run=true", "text/csv", file))
+	require.Equal(t, http.StatusOK, r.Status, "a minute after the first, the count starts again: %s", r.Body)
 }
