@@ -8,7 +8,8 @@
 // Every error Read returns for a bad file is a *bangfu.Error: too_large for
 // a file over Spec.MaxBytes, otherwise invalid naming "file" (unreadable,
 // empty, too many rows, too big when unpacked) or "header.<column>"
-// (unknown, missing or repeated columns). A cancelled ctx returns ctx.Err().
+// (unknown, missing or repeated columns). When ctx ends, Read returns
+// ctx.Err(); when it cannot make a temporary directory (XLSX), that error.
 package sheet
 
 import (

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -314,4 +315,49 @@ func TestXLSXUnpackLimits(t *testing.T) {
 	require.Equal(t, map[string]string{"file": "is not a readable .xlsx workbook"}, problems(t, err))
 	_, err = read(t, sheet.XLSX, workbook(t, map[string]string{"xl/workbook.xml": "<workbook"}))
 	require.Equal(t, map[string]string{"file": "is not a readable .xlsx workbook"}, problems(t, err))
+}
+
+// TestXLSXLeavesNoTemporaryFiles is not parallel: it points TMPDIR at a
+// directory of its own to see what reading leaves there.
+func TestXLSXLeavesNoTemporaryFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	big := spec
+	big.MaxBytes = 5 << 20
+	twenty := make([]any, 20)
+	for i := range twenty {
+		twenty[i] = i
+	}
+	// A sheet over 8 MB unpacked is unpacked to a temporary file.
+	streamed := sheettest.RepeatedRows(t, []string{"学号", "姓名"}, twenty, 60_000)
+	_, err := sheet.Read(t.Context(), sheet.XLSX, streamed, big)
+	require.Contains(t, problems(t, err)["file"], "has more than 100 rows")
+
+	// The same sheet under a compression method no reader knows: excelize
+	// has made the temporary file when it finds out, and drops it.
+	zr, err := zip.NewReader(bytes.NewReader(streamed), int64(len(streamed)))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, zf := range zr.File {
+		if zf.Name != "xl/worksheets/sheet1.xml" {
+			require.NoError(t, zw.Copy(zf))
+			continue
+		}
+		raw, err := zf.OpenRaw()
+		require.NoError(t, err)
+		h := zf.FileHeader
+		h.Method = 99
+		w, err := zw.CreateRaw(&h)
+		require.NoError(t, err)
+		_, err = io.Copy(w, raw)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	_, err = sheet.Read(t.Context(), sheet.XLSX, out.Bytes(), big)
+	require.Equal(t, map[string]string{"file": "is not a readable .xlsx workbook"}, problems(t, err))
+
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Empty(t, left, "temporary files are removed")
 }

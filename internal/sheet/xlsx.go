@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -17,6 +18,10 @@ type xlsxSource struct {
 	f    *excelize.File
 	rows *excelize.Rows
 	line int
+	// tmp is this read's own directory for excelize's temporary files,
+	// removed whole at the end: excelize loses track of those it made
+	// when opening a broken file fails.
+	tmp string
 }
 
 var errUnreadable = fileProblem("is not a readable .xlsx workbook")
@@ -27,28 +32,31 @@ func openXLSX(data []byte, maxRows int) (_ *xlsxSource, err error) {
 	if err := checkPackage(data, maxRows); err != nil {
 		return nil, err
 	}
-	var f *excelize.File
+	s := &xlsxSource{}
+	if s.tmp, err = os.MkdirTemp("", "bangfu-sheet-"); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if recover() != nil {
 			err = errUnreadable // see unreadableOnPanic
 		}
-		if err != nil && f != nil {
-			_ = f.Close()
+		if err != nil {
+			s.close()
 		}
 	}()
-	f, err = excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: MaxUnpacked, UnzipXMLSizeLimit: maxInMemory})
+	s.f, err = excelize.OpenReader(bytes.NewReader(data),
+		excelize.Options{UnzipSizeLimit: MaxUnpacked, UnzipXMLSizeLimit: maxInMemory, TmpDir: s.tmp})
 	if err != nil {
 		return nil, errUnreadable
 	}
-	sheets := f.GetSheetList()
+	sheets := s.f.GetSheetList()
 	if len(sheets) == 0 {
 		return nil, fileProblem("has no sheets")
 	}
-	rows, err := f.Rows(sheets[0])
-	if err != nil {
+	if s.rows, err = s.f.Rows(sheets[0]); err != nil {
 		return nil, fileProblem("has a first sheet that cannot be read")
 	}
-	return &xlsxSource{f: f, rows: rows}, nil
+	return s, nil
 }
 
 func (s *xlsxSource) next() (_ []string, _ int, err error) {
@@ -77,8 +85,13 @@ func unreadableOnPanic(err *error) {
 }
 
 func (s *xlsxSource) close() {
-	_ = s.rows.Close()
-	_ = s.f.Close() // also removes the temporary files
+	if s.rows != nil {
+		_ = s.rows.Close()
+	}
+	if s.f != nil {
+		_ = s.f.Close()
+	}
+	_ = os.RemoveAll(s.tmp)
 }
 
 // checkPackage refuses a workbook whose parts would unpack to more than
