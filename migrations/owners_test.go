@@ -26,6 +26,7 @@ var owners = map[string]string{
 	"login_throttle":    "internal/auth",
 	"students":          "internal/graduate",
 	"hardships":         "internal/graduate",
+	"import_throttle":   "internal/graduate",
 	"plan_revisions":    "internal/plan",
 	"plan_measures":     "internal/plan",
 	"ledger_entries":    "internal/ledger",

@@ -115,6 +115,8 @@ type Service struct {
 	Clock bangfu.Clock
 	// Reads records the audit entries of reads.
 	Reads *audit.Reads
+	// Imports caps the imports this process runs at once.
+	Imports ImportGate
 }
 
 // Header is what other packages need to know about a graduate to apply the

@@ -3,23 +3,21 @@ package graduate
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/policy"
+	"github.com/bangfu/bangfu/internal/sheet"
 )
 
 // Import limits (documented in docs/import.md).
@@ -30,31 +28,76 @@ const (
 
 // Import file formats.
 const (
-	FormatCSV  = "csv"
-	FormatXLSX = "xlsx"
+	FormatCSV  = string(sheet.CSV)
+	FormatXLSX = string(sheet.XLSX)
 )
 
-// importColumns are the columns an import file may have, by their English
-// name, with the Chinese headers also accepted. Required ones are marked.
-var importColumns = []struct {
-	name     string
-	aliases  []string
-	required bool
-}{
-	{"student_number", []string{"学号"}, true},
-	{"name", []string{"姓名"}, true},
-	{"id_number", []string{"身份证号", "身份证号码"}, true},
-	{"education_level", []string{"学历", "学历层次"}, true},
-	{"graduation_year", []string{"毕业年份", "毕业届别"}, true},
-	{"department", []string{"院系"}, false},
-	{"major", []string{"专业"}, false},
-	{"phone", []string{"手机", "联系电话"}, false},
-	{"email", []string{"邮箱", "电子邮箱"}, false},
-	{"intention_industry", []string{"意向行业"}, false},
-	{"intention_region", []string{"意向地区"}, false},
-	{"intention_job_type", []string{"意向岗位"}, false},
-	{"counselor", []string{"辅导员账号"}, false},
-	{"consent", []string{"同意", "授权同意"}, false},
+// importSpec is the columns an import file may have, by their English
+// name, with the Chinese headers also accepted.
+var importSpec = sheet.Spec{
+	Columns: []sheet.Column{
+		{Name: "student_number", Aliases: []string{"学号"}, Required: true},
+		{Name: "name", Aliases: []string{"姓名"}, Required: true},
+		{Name: "id_number", Aliases: []string{"身份证号", "身份证号码"}, Required: true},
+		{Name: "education_level", Aliases: []string{"学历", "学历层次"}, Required: true},
+		{Name: "graduation_year", Aliases: []string{"毕业年份", "毕业届别"}, Required: true},
+		{Name: "department", Aliases: []string{"院系"}},
+		{Name: "major", Aliases: []string{"专业"}},
+		{Name: "phone", Aliases: []string{"手机", "联系电话"}},
+		{Name: "email", Aliases: []string{"邮箱", "电子邮箱"}},
+		{Name: "intention_industry", Aliases: []string{"意向行业"}},
+		{Name: "intention_region", Aliases: []string{"意向地区"}},
+		{Name: "intention_job_type", Aliases: []string{"意向岗位"}},
+		{Name: "counselor", Aliases: []string{"辅导员账号"}},
+		{Name: "consent", Aliases: []string{"同意", "授权同意"}},
+	},
+	MaxBytes: MaxImportBytes,
+	MaxRows:  MaxImportRows,
+}
+
+// Imports per user: at most ImportsPerWindow within ImportWindow of the
+// first, counted in import_throttle, so every process shares the count.
+const (
+	ImportsPerWindow = 10
+	ImportWindow     = time.Minute
+)
+
+// Imports one process runs at once (ImportGate).
+const (
+	ImportSlots = 2
+	// ImportWait is how long an import waits for a slot before it is
+	// refused.
+	ImportWait = 2 * time.Second
+	// importRetryAfter is what a request refused for want of a slot is
+	// told to wait: an import of the largest file takes about a second.
+	importRetryAfter = 5
+)
+
+// ImportGate caps the imports one process reads and checks at once, at
+// ImportSlots, since each holds a file and its rows in memory. Its zero
+// value is ready to use.
+type ImportGate struct {
+	once  sync.Once
+	slots chan struct{}
+}
+
+// Acquire takes a slot, waiting at most ImportWait for one, and returns
+// the function that gives it back. Without a slot by then it returns
+// too_many_requests (with a Retry-After); when ctx ends first, ctx.Err().
+func (g *ImportGate) Acquire(ctx context.Context) (release func(), err error) {
+	g.once.Do(func() { g.slots = make(chan struct{}, ImportSlots) })
+	timer := time.NewTimer(ImportWait)
+	defer timer.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-g.slots }) }, nil
+	case <-timer.C:
+		return nil, &bangfu.Error{Code: bangfu.ETOOMANYREQUESTS, RetryAfterSeconds: importRetryAfter,
+			Message: "Other imports are running; try again in a few seconds."}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 var levelNames = map[string]string{"中职": "zhongzhi", "专科": "zhuanke", "高职": "zhuanke", "本科": "benke", "硕士": "shuoshi", "博士": "boshi"}
@@ -100,6 +143,13 @@ type existingFile struct {
 // importing a file twice changes nothing the second time. With dryRun it
 // only reports; otherwise it writes all rows or, if any row has a problem,
 // none (invalid, with each problem named "rows.<row>.<column>").
+//
+// Every import counts against the actor's ImportsPerWindow, dry or not
+// (too_many_requests beyond it), and waits for a slot of s.Imports. A dry
+// run, and an import refused for its problems, are audited as one
+// student.import entry with the row and problem counts, since they tell
+// the actor which ID numbers the school already has. File errors are those
+// of sheet.Read.
 func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, data []byte, dryRun bool) (ImportReport, error) {
 	rep := ImportReport{DryRun: dryRun, Problems: []ImportProblem{}}
 	if len(data) > MaxImportBytes {
@@ -108,28 +158,26 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 	if a.SchoolID == nil {
 		return rep, bangfu.Errorf(bangfu.EFORBIDDEN, "You belong to no school.")
 	}
-	table, err := readTable(format, data)
+	if err := s.countImport(ctx, a); err != nil {
+		return rep, err
+	}
+	release, err := s.Imports.Acquire(ctx)
 	if err != nil {
 		return rep, err
 	}
-	cols, err := mapColumns(table[0])
+	defer release()
+	table, err := sheet.Read(ctx, sheet.Format(format), data, importSpec)
 	if err != nil {
 		return rep, err
 	}
-	body := table[1:]
-	if len(body) == 0 {
-		return rep, (bangfu.Problems{"file": "has a header but no rows"}).Err()
-	}
-	if len(body) > MaxImportRows {
-		return rep, (bangfu.Problems{"file": fmt.Sprintf("has %d rows; import at most %d at a time", len(body), MaxImportRows)}).Err()
-	}
-	rep.Rows = len(body)
+	rep.Rows = len(table.Rows)
 	school := *a.SchoolID
 	thisYear := s.Clock.Now().In(bangfu.Shanghai).Year()
 	problem := func(line int, col, msg string) {
 		rep.Problems = append(rep.Problems, ImportProblem{Row: line, Column: col, Problem: msg})
 	}
 
+	refused := false
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		depts, err := schoolDepartments(ctx, tx, school)
 		if err != nil {
@@ -141,18 +189,8 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 		}
 		var rows []*importRow
 		seenNumber, seenID := map[string]int{}, map[string]int{}
-		for i, rec := range body {
-			line := i + 2 // 1-based, after the header
-			cell := func(name string) string {
-				if j, ok := cols[name]; ok && j < len(rec) {
-					return strings.TrimSpace(rec[j])
-				}
-				return ""
-			}
-			if slices.IndexFunc(rec, func(c string) bool { return strings.TrimSpace(c) != "" }) < 0 {
-				rep.Rows--
-				continue
-			}
+		for _, rec := range table.Rows {
+			line, cell := rec.Line, rec.Get
 			r := &importRow{line: line, in: Input{
 				StudentNumber: cell("student_number"), Name: cell("name"), IDNumber: cell("id_number"),
 				SchoolID: &school, Major: cell("major"), Phone: cell("phone"), Email: cell("email"),
@@ -252,6 +290,7 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 			return errDryRun
 		}
 		if len(rep.Problems) > 0 {
+			refused = true
 			var p bangfu.Problems
 			for _, pr := range rep.Problems {
 				p.Add(fmt.Sprintf("rows.%d.%s", pr.Row, pr.Column), pr.Problem)
@@ -264,13 +303,47 @@ func (s *Service) Import(ctx context.Context, a bangfu.Actor, format string, dat
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
+	if (err == nil && dryRun) || refused {
+		if aerr := audit.Record(ctx, s.DB.Pool, a, s.Clock.Now(), audit.Event{Action: audit.StudentImport, SchoolID: school,
+			Detail: map[string]any{"dry_run": dryRun, "rows": rep.Rows, "problems": len(rep.Problems)}}); aerr != nil {
+			return ImportReport{}, aerr
+		}
+	}
 	if err != nil {
 		return ImportReport{}, err
 	}
 	return rep, nil
 }
 
+// countImport counts an import of a in import_throttle and refuses it
+// (too_many_requests, with the seconds until the window ends) when it is
+// more than ImportsPerWindow within ImportWindow.
+func (s *Service) countImport(ctx context.Context, a bangfu.Actor) error {
+	now := s.Clock.Now()
+	var n int
+	var started time.Time
+	if err := s.DB.Pool.QueryRow(ctx, `
+		INSERT INTO import_throttle AS t (user_id, window_started_at, imports) VALUES ($1, $2, 1)
+		ON CONFLICT (user_id) DO UPDATE SET
+			imports = CASE WHEN t.window_started_at <= $3 THEN 1 ELSE t.imports + 1 END,
+			window_started_at = CASE WHEN t.window_started_at <= $3 THEN $2 ELSE t.window_started_at END
+		RETURNING imports, window_started_at`, a.UserID, now, now.Add(-ImportWindow)).Scan(&n, &started); err != nil {
+		return err
+	}
+	if n <= ImportsPerWindow {
+		return nil
+	}
+	wait := int(started.Add(ImportWindow).Sub(now).Seconds() + 0.999)
+	return &bangfu.Error{Code: bangfu.ETOOMANYREQUESTS, RetryAfterSeconds: max(wait, 1),
+		Message: fmt.Sprintf("You may import at most %d files a minute (dry runs included); try again later.", ImportsPerWindow)}
+}
+
 var errDryRun = errors.New("dry run: roll back")
+
+// idNumberOnFile is the one answer for an ID number that another file of
+// the school already has, whether or not the actor may see that file: it
+// names no graduate.
+const idNumberOnFile = "is already on file in this school"
 
 func importColumn(field string) string {
 	switch {
@@ -284,82 +357,6 @@ func importColumn(field string) string {
 		return "school"
 	}
 	return field
-}
-
-// readTable reads the rows of a CSV (UTF-8, with or without BOM, or
-// GB18030 as Excel in China saves it) or the first sheet of an XLSX file.
-func readTable(format string, data []byte) ([][]string, error) {
-	var table [][]string
-	switch format {
-	case FormatCSV:
-		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-		if !utf8.Valid(data) {
-			decoded, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-			if err != nil {
-				return nil, (bangfu.Problems{"file": "is neither UTF-8 nor GB18030 text"}).Err()
-			}
-			data = decoded
-		}
-		r := csv.NewReader(bytes.NewReader(data))
-		r.FieldsPerRecord = -1
-		for {
-			rec, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, (bangfu.Problems{"file": fmt.Sprintf("is not valid CSV at line %d: %v", pe.Line, pe.Err)}).Err()
-			} else if err != nil {
-				return nil, err
-			}
-			table = append(table, rec)
-		}
-	case FormatXLSX:
-		f, err := excelize.OpenReader(bytes.NewReader(data))
-		if err != nil {
-			return nil, (bangfu.Problems{"file": "is not a readable .xlsx workbook"}).Err()
-		}
-		defer f.Close()
-		sheets := f.GetSheetList()
-		if len(sheets) == 0 {
-			return nil, (bangfu.Problems{"file": "has no sheets"}).Err()
-		}
-		if table, err = f.GetRows(sheets[0]); err != nil {
-			return nil, (bangfu.Problems{"file": "first sheet cannot be read"}).Err()
-		}
-	default:
-		return nil, (bangfu.Problems{"Content-Type": "must be text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}).Err()
-	}
-	if len(table) == 0 {
-		return nil, (bangfu.Problems{"file": "is empty"}).Err()
-	}
-	return table, nil
-}
-
-// mapColumns finds each known column in the header row.
-func mapColumns(header []string) (map[string]int, error) {
-	cols := map[string]int{}
-	var p bangfu.Problems
-	for j, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		matched := false
-		for _, c := range importColumns {
-			if strings.EqualFold(h, c.name) || slices.Contains(c.aliases, h) {
-				cols[c.name] = j
-				matched = true
-			}
-		}
-		if !matched && h != "" {
-			p.Add("header."+h, "is not a known column (see docs/import.md)")
-		}
-	}
-	for _, c := range importColumns {
-		if _, ok := cols[c.name]; c.required && !ok {
-			p.Add("header."+c.name, "is a required column that is missing")
-		}
-	}
-	return cols, p.Err()
 }
 
 func schoolDepartments(ctx context.Context, tx pgx.Tx, school int64) (map[string]int64, error) {
@@ -432,7 +429,7 @@ func (s *Service) matchExisting(ctx context.Context, tx pgx.Tx, a bangfu.Actor, 
 		}
 		for _, h := range s.Box.Hashes(FieldIDNumber, r.in.IDNumber) {
 			if id, ok := owner[string(h)]; ok && (r.existing == nil || r.existing.id != id) {
-				problem(r.line, "id_number", "belongs to another graduate of this school")
+				problem(r.line, "id_number", idNumberOnFile)
 				break
 			}
 		}

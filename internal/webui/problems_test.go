@@ -133,6 +133,9 @@ func problemProbes(t *testing.T, root string) []string {
 					add(n.Args[1])
 				case name == "Check" && len(n.Args) == 3:
 					add(n.Args[2])
+				case strings.HasSuffix(name, "Problem") && len(n.Args) == 1:
+					// a package's own helper that makes a problem of a message
+					add(n.Args[0])
 				case name == "Errorf" && len(n.Args) >= 2:
 					if sel, ok := n.Args[0].(*ast.SelectorExpr); ok && strings.HasPrefix(sel.Sel.Name, "E") {
 						add(&ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent("fmt"), Sel: ast.NewIdent("Sprintf")}, Args: n.Args[1:]})
