@@ -81,6 +81,9 @@ var allowed = map[string][]bangfu.Role{
 	"POST /login":   nil,
 	"POST /logout":  nil,
 	"GET /static/*": nil,
+
+	"GET /notifications":           everyone,
+	"POST /notifications/:id/read": everyone,
 }
 
 var (
