@@ -18,6 +18,20 @@ func TestResidentID(t *testing.T) {
 	require.Equal(t, "must be 18 characters", cnid.ResidentIDProblem("1101051949"))
 	require.Equal(t, "must be 17 digits and a check digit (0-9 or X)", cnid.ResidentIDProblem("11010519491231A02X"))
 	require.Equal(t, "110***********002X", cnid.MaskResidentID("11010519491231002X"))
+
+	// Issue 11: an area of 000000 and a year-0 birth date passed.
+	for _, tc := range []struct{ first17, want string }{
+		{"00000019900101001", "has an area code of no province"},
+		{"99010119900101001", "has an area code of no province"},
+		{"11010500000101001", "has an impossible birth date"},
+		{"11010518991231001", "has an impossible birth date"},
+	} {
+		id := tc.first17 + string(cnid.ResidentIDCheck(tc.first17))
+		require.Equal(t, tc.want, cnid.ResidentIDProblem(id), id)
+	}
+	for _, first17 := range []string{"44010620010101001", "65010219900101001", "81000019900101001", "83000019900101001"} {
+		require.Empty(t, cnid.ResidentIDProblem(first17+string(cnid.ResidentIDCheck(first17))))
+	}
 }
 
 func TestCreditCode(t *testing.T) {

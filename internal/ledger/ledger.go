@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -382,6 +383,10 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, studentID int64, pg 
 	h, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false)
 	if err != nil {
 		return bangfu.List[Entry]{}, err
+	}
+	if pg.After > math.MaxInt32 {
+		// A seq is a 32-bit number: no cursor of this list goes past one.
+		return bangfu.List[Entry]{}, (bangfu.Problems{"cursor": "is not a cursor returned by this list"}).Err()
 	}
 	sharedOnly := a.Role == bangfu.RoleStudent
 	rows, err := s.DB.Pool.Query(ctx, ListSQL, studentID, pg.After, sharedOnly, pg.Limit+1)
