@@ -87,14 +87,6 @@ func (s *Service) Login(ctx context.Context, username, pw, ip string) (Session, 
 		keys = append(keys, "ip:"+ip)
 	}
 	now := s.Clock.Now()
-	if !possible(username, pw) {
-		// No account has such a name or password: answer as for a wrong
-		// password, and count it, without asking the directory.
-		if err := s.recordFailure(ctx, keys, now); err != nil {
-			return Session{}, err
-		}
-		return Session{}, errBadCredentials
-	}
 	var lockedUntil *time.Time
 	if err := s.DB.Pool.QueryRow(ctx, `SELECT max(locked_until) FROM login_throttle WHERE key = ANY($1) AND locked_until > $2`,
 		keys, now).Scan(&lockedUntil); err != nil {
@@ -102,6 +94,14 @@ func (s *Service) Login(ctx context.Context, username, pw, ip string) (Session, 
 	}
 	if lockedUntil != nil {
 		return Session{}, tooMany(lockedUntil.Sub(now))
+	}
+	if !possible(username, pw) {
+		// No account has such a name or password: answer as for a wrong
+		// password, and count it, without asking the directory.
+		if err := s.recordFailure(ctx, keys, now); err != nil {
+			return Session{}, err
+		}
+		return Session{}, errBadCredentials
 	}
 
 	u, err := s.Directory.UserByUsername(ctx, username)

@@ -367,3 +367,42 @@ func TestRoleChangeRevokesRefresh(t *testing.T) {
 	relogin := mustLogin(t, env, u)
 	require.Equal(t, bangfu.RoleCounselor, relogin.User.Role)
 }
+
+// TestImpossibleLoginsCountForLockout: a username no account can have (a
+// 3 KB one, one with a NUL byte) is a wrong login — never a 500 from the
+// database's index — and counts towards the lockout like any other
+// failure; an 8 MiB one is refused as invalid before it reaches the service.
+func TestImpossibleLoginsCountForLockout(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	long := strings.Repeat("a", 3000)
+	for range auth.DefaultThrottle.AccountFailures {
+		r := login(t, env, long, "wrong password!")
+		require.Equal(t, http.StatusUnauthorized, r.Status, "%s", r.Body)
+	}
+	require.Equal(t, http.StatusTooManyRequests, login(t, env, long, "wrong password!").Status, "the same impossible name is locked too")
+
+	start := time.Now()
+	huge := env.Do(t, apptest.Call{Method: http.MethodPost, Path: "/api/v1/auth/login",
+		Body: `{"username":"` + strings.Repeat("b", 8<<20) + `","password":"x"}`, Unchecked: true})
+	// Past any string a body may hold: refused before the service, quickly.
+	require.Equal(t, http.StatusBadRequest, huge.Status, "%.200s", huge.Body)
+	_, fields := huge.Error(t)
+	require.Contains(t, fields, "username")
+	require.Less(t, time.Since(start), 2*time.Second)
+	r := login(t, env, "nul\x00name", "wrong password!")
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+	// The login form reaches the service without the JSON edge's checks.
+	_, err := env.App.Auth.Login(t.Context(), "nul\x00name", "wrong password!", "127.0.0.1")
+	require.Equal(t, bangfu.EUNAUTHENTICATED, bangfu.ErrorCode(err), "%v", err)
+
+	// Every failure above counted against the address: the rest of its
+	// allowance runs out, and then a real account is refused from it.
+	school := env.MustSchool(t)
+	u := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	used := auth.DefaultThrottle.AccountFailures + 1
+	for i := used; i < auth.DefaultThrottle.IPFailures; i++ {
+		require.Equal(t, http.StatusUnauthorized, login(t, env, strings.Repeat("c", 100+i), "x").Status)
+	}
+	require.Equal(t, http.StatusTooManyRequests, login(t, env, u.Username, apptest.Password).Status)
+}
