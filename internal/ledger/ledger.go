@@ -423,12 +423,23 @@ type Verification struct {
 // Verify recomputes every entry's hash from its content and the previous
 // hash, and checks that seq has no gap and that the graduate's recorded
 // head matches the last entry. It reports the first entry that fails.
+//
+// The head and the entries are read in one REPEATABLE READ snapshot, so an
+// append committing meanwhile is either wholly seen or not at all: only a
+// real break of the chain reports intact false (and is audited so).
 func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64) (Verification, error) {
-	h, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false)
-	if err != nil {
-		return Verification{}, err
-	}
-	v, err := VerifyChain(ctx, s.DB.Pool, studentID)
+	var (
+		h graduate.Header
+		v Verification
+	)
+	err := pgx.BeginTxFunc(ctx, s.DB.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if h, err = graduate.Access(ctx, tx, a, studentID, false); err != nil {
+			return err
+		}
+		v, err = VerifyChain(ctx, tx, studentID)
+		return err
+	})
 	if err != nil {
 		return Verification{}, err
 	}
@@ -436,7 +447,8 @@ func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64) (
 		Detail: map[string]any{"intact": v.Intact}})
 }
 
-// VerifyChain checks one graduate's chain; see Verify.
+// VerifyChain checks one graduate's chain; see Verify. q must read one
+// snapshot (a REPEATABLE READ transaction) while others may append.
 func VerifyChain(ctx context.Context, q postgres.Querier, studentID int64) (Verification, error) {
 	var headSeq int
 	var head []byte
