@@ -217,7 +217,8 @@ type GroupInput struct {
 
 // AppendGroup appends the same entry, with a shared group id, to each
 // graduate's ledger, all or none. Graduates the actor may not see are
-// reported as invalid, by position.
+// reported as invalid, by position; any other error (a timeout, a lost
+// connection) is returned as it is.
 func (s *Service) AppendGroup(ctx context.Context, a bangfu.Actor, in GroupInput) ([]Entry, error) {
 	e, verr := s.check(in.Entry)
 	var p bangfu.Problems
@@ -247,9 +248,11 @@ func (s *Service) AppendGroup(ctx context.Context, a bangfu.Actor, in GroupInput
 		headers := make([]graduate.Header, 0, len(ids))
 		for _, id := range ids {
 			h, err := graduate.Access(ctx, tx, a, id, true)
-			if err != nil {
+			if bangfu.ErrorCode(err) == bangfu.ENOTFOUND {
 				p.Add(fmt.Sprintf("student_ids.%d", slices.Index(in.StudentIDs, id)), "is not a graduate you can see")
 				continue
+			} else if err != nil {
+				return err
 			}
 			headers = append(headers, h)
 		}
