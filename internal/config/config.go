@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labstack/gommon/bytes"
 )
 
 // Env is the deployment kind.
@@ -106,7 +108,7 @@ func Load(lookup Lookup) (*Config, error) {
 	c.Addr = p.addr("BANGFU_ADDR", ":8080")
 	c.MetricsAddr = p.addr("BANGFU_METRICS_ADDR", "")
 	c.TrustedProxies = p.cidrs("BANGFU_TRUSTED_PROXIES")
-	c.BodyLimit = p.str("BANGFU_BODY_LIMIT", "12M")
+	c.BodyLimit = p.size("BANGFU_BODY_LIMIT", "12M", 1<<10, 1<<30)
 	c.RequestTimeout = p.duration("BANGFU_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
 	c.ShutdownTimeout = p.duration("BANGFU_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute)
 
@@ -250,6 +252,18 @@ func (p *parser) intRange(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// size reads a byte size as Echo's body limit takes it (12M, 512K, 1G)
+// and returns it in that form, refusing what Echo would panic on.
+func (p *parser) size(name, def string, lo, hi int64) string {
+	v := p.str(name, def)
+	n, err := bytes.Parse(v)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, "must be a size from 1K to 1G (like 12M or 512K), got %q", v)
+		return def
+	}
+	return v
 }
 
 func (p *parser) duration(name string, def, lo, hi time.Duration) time.Duration {

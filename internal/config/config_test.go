@@ -44,6 +44,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"data key":     {"BANGFU_DATA_KEY", "c2hvcnQ=", "BANGFU_DATA_KEY: must be 32 random bytes in base64 (run `bangfu keys generate`)"},
 		"proxies":      {"BANGFU_TRUSTED_PROXIES", "10.0.0.0/8, nonsense", `BANGFU_TRUSTED_PROXIES: "nonsense" is not an IP address or CIDR range`},
 		"smtp":         {"BANGFU_SMTP_URL", "mail.example.com", "BANGFU_SMTP_URL: must look like smtp://user:password@host:587"},
+		"body limit":   {"BANGFU_BODY_LIMIT", "12 potatoes", `BANGFU_BODY_LIMIT: must be a size from 1K to 1G (like 12M or 512K), got "12 potatoes"`},
+		"body limit 0": {"BANGFU_BODY_LIMIT", "0", `BANGFU_BODY_LIMIT: must be a size from 1K to 1G (like 12M or 512K), got "0"`},
 		"signing key":  {"BANGFU_TOKEN_SIGNING_KEY", "xyz", "BANGFU_TOKEN_SIGNING_KEY: must be a PKCS#8 PEM Ed25519 private key or a base64 32-byte seed"},
 	} {
 		t.Run(name, func(t *testing.T) {
