@@ -147,6 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	sessions := &session.Manager{Tokens: a.Tokens, Auth: a.Auth, RefreshTTL: cfg.RefreshTokenTTL}
 	a.Router = router.New(cfg, log, sessions, a.Metrics)
+	a.Router.Classify = db.Classify
 	httpapi.Mount(a.Router, httpapi.Deps{
 		Config: cfg, Logger: log, DB: db,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
