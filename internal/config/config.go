@@ -5,7 +5,6 @@ package config
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -14,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +25,8 @@ import (
 type Env string
 
 const (
-	// EnvDev allows generated development keys and demo data.
+	// EnvDev allows demo data and, when no keys are set, keys generated on
+	// first start and kept in the state directory (BANGFU_STATE_DIR).
 	EnvDev Env = "dev"
 	// EnvProd refuses to start without real keys.
 	EnvProd Env = "prod"
@@ -78,8 +79,10 @@ type Config struct {
 	SMTPURL  string
 	SMTPFrom string
 
-	// GeneratedKeys is true when dev keys were derived because none were set.
+	// GeneratedKeys is true when a dev install's own keys (generated on its
+	// first start, kept in DevKeysPath) stand in for keys not set.
 	GeneratedKeys bool
+	DevKeysPath   string
 }
 
 // Lookup returns an environment variable's value and whether it is set.
@@ -162,31 +165,26 @@ func Load(lookup Lookup) (*Config, error) {
 			}
 			return nil, fmt.Errorf("%s: is required when BANGFU_ENV=prod (run `bangfu keys generate`)", missing)
 		}
-		c.GeneratedKeys = true
+		// A dev install never uses keys from the source: it generates its
+		// own on first start and keeps them in its state directory.
+		dir := p.stateDir()
+		if dir == "" {
+			return nil, errors.New("BANGFU_STATE_DIR: is required in dev without BANGFU_TOKEN_SIGNING_KEY and BANGFU_DATA_KEY (nor HOME to default it): development keys are generated and kept there")
+		}
+		signing, data, err := devKeys(dir)
+		if err != nil {
+			return nil, fmt.Errorf("BANGFU_STATE_DIR: development keys in %s: %w", dir, err)
+		}
+		c.GeneratedKeys, c.DevKeysPath = true, filepath.Join(dir, DevKeysFile)
 		if c.SigningKey == nil {
-			c.SigningKey = DevSigningKey()
+			c.SigningKey = signing
 		}
 		if c.DataKey == nil {
-			c.DataKey = DevDataKey()
+			c.DataKey = data
 		}
 	}
 	c.VerifyKeys = append([]ed25519.PublicKey{c.SigningKey.Public().(ed25519.PublicKey)}, c.VerifyKeys...)
 	return c, nil
-}
-
-// DevSigningKey is the fixed key used in dev when none is configured. It is
-// derived from a public string: anyone can forge tokens signed with it, which
-// is why prod refuses to start without a real key.
-func DevSigningKey() ed25519.PrivateKey {
-	seed := sha256.Sum256([]byte("bangfu development signing key - never use in production"))
-	return ed25519.NewKeyFromSeed(seed[:])
-}
-
-// DevDataKey is the fixed data-encryption key used in dev when none is set.
-// It is stable so that demo data stays readable across restarts.
-func DevDataKey() []byte {
-	k := sha256.Sum256([]byte("bangfu development data key - never use in production"))
-	return k[:]
 }
 
 type parser struct {

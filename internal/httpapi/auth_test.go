@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"net/http"
 	"strconv"
 	"strings"
@@ -239,6 +240,27 @@ func TestAccessTokenVerification(t *testing.T) {
 		env.Clock.Advance(15*time.Minute + 10*time.Second)
 		require.Equal(t, http.StatusUnauthorized, env.Get(t, "/api/v1/me", good).Status)
 	})
+}
+
+// TestTokenForgedWithTheOldBuiltInKeyIsRefused: development once signed
+// with a key derived from a string in the source; anyone could forge an
+// admin token with it. A dev install now signs with a key of its own.
+func TestTokenForgedWithTheOldBuiltInKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	admin := env.MustUser(t, bangfu.RoleAdmin, nil)
+	seed := sha256.Sum256([]byte("bangfu development signing key - never use in production"))
+	oldKey := ed25519.NewKeyFromSeed(seed[:])
+	now := env.Clock.Now()
+	forged := signed(t, oldKey, auth.KeyID(oldKey.Public().(ed25519.PublicKey)), jwt.MapClaims{
+		"iss": "bangfu", "aud": "bangfu-api", "sub": strconv.FormatInt(admin.ID, 10), "role": "admin",
+		"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(), "jti": "forged",
+	})
+	r := env.Get(t, "/api/v1/users", forged)
+	require.Equal(t, http.StatusUnauthorized, r.Status, "%s", r.Body)
+	require.False(t, env.App.Config.SigningKey.Equal(oldKey))
+	oldData := sha256.Sum256([]byte("bangfu development data key - never use in production"))
+	require.NotEqual(t, oldData[:], env.App.Config.DataKey)
 }
 
 func TestKeyRotation(t *testing.T) {
