@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 GO ?= go
 PKGS ?= ./...
+FUZZTIME ?= 20s
 
 .PHONY: help
 help: ## List the targets
@@ -16,6 +17,10 @@ run: ## Start bangfu with demo data (finds, starts or installs PostgreSQL unless
 .PHONY: test
 test: ## Run the whole suite with -race against real PostgreSQL (and headless Chromium)
 	@scripts/test.sh $(if $(filter-out ./...,$(PKGS)),$(PKGS))
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 20s); seeds are in testdata/fuzz/
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck, and nothing in the service imports internal/bench

@@ -80,6 +80,9 @@ func decodeError(err error, body []byte, t reflect.Type) error {
 		return Invalid(field, "must be "+kindName(typ.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" || len(name) > 100 || bangfu.HasControl(name) {
+			return Invalid("body", "has a field that is not a known one")
+		}
 		return Invalid(name, "is not a known field")
 	}
 	var de *bangfu.Error
