@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
@@ -108,9 +109,34 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if err := db.MigrateOnly(ctx, log, ms); err != nil {
+	return db.migrate(ctx, log, ms, true)
+}
+
+// MigrateOnly applies ms (and not River's migrations), as Migrate does.
+func (db *DB) MigrateOnly(ctx context.Context, log *slog.Logger, ms []Migration) error {
+	return db.migrate(ctx, log, ms, false)
+}
+
+func (db *DB) migrate(ctx context.Context, log *slog.Logger, ms []Migration, river bool) error {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
 		return err
 	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+		return fmt.Errorf("take migration lock: %w", err)
+	}
+	defer func() {
+		// Unlock on a fresh context: ctx may be cancelled already.
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
+	}()
+	if err := applyOurs(ctx, log, conn, ms); err != nil {
+		return err
+	}
+	if !river {
+		return nil
+	}
+	// River's migrations, under the same lock.
 	migrator, err := rivermigrate.New(riverpgxv5.New(db.Pool), &rivermigrate.Config{Logger: log})
 	if err != nil {
 		return err
@@ -125,21 +151,8 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	return nil
 }
 
-// MigrateOnly applies ms (and not River's migrations), as Migrate does.
-func (db *DB) MigrateOnly(ctx context.Context, log *slog.Logger, ms []Migration) error {
-	conn, err := db.Pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
-		return fmt.Errorf("take migration lock: %w", err)
-	}
-	defer func() {
-		// Unlock on a fresh context: ctx may be cancelled already.
-		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
-	}()
-
+// applyOurs applies ms on conn, which holds the migration lock.
+func applyOurs(ctx context.Context, log *slog.Logger, conn *pgxpool.Conn, ms []Migration) error {
 	// The runner's own table, and its checksum column (added after the
 	// first releases: rows from before it have none until adopted below).
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
