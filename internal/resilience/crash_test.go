@@ -91,7 +91,9 @@ func TestKillDuringWrites(t *testing.T) {
 	t.Logf("killed after %d acknowledged writes (%d appends) from %d writers", got.n.Load(), len(got.entries), writers)
 	require.Zero(t, got.odd.Load(), "edits answered with neither 200 nor 412")
 
+	restart := time.Now()
 	second := start(t, env, "serve")
+	t.Logf("restarted and ready in %s", time.Since(restart).Round(time.Millisecond))
 	ctx := context.Background()
 	db := w.app.DB
 
