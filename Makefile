@@ -18,6 +18,10 @@ run: ## Start bangfu with demo data (finds, starts or installs PostgreSQL unless
 test: ## Run the whole suite with -race against real PostgreSQL (and headless Chromium)
 	@scripts/test.sh $(if $(filter-out ./...,$(PKGS)),$(PKGS))
 
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 20s); seeds are in testdata/fuzz/
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck, and nothing in the service imports internal/bench
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

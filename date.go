@@ -2,6 +2,7 @@ package bangfu
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -54,15 +55,26 @@ func (d Date) String() string { return d.t.Format(time.DateOnly) }
 // MarshalJSON writes "2006-01-02".
 func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
+// Years outside MinYear..MaxYear name no day bangfu deals with (a birth, a
+// contact, a certificate's expiry): ParseDate refuses them.
+const (
+	MinYear = 1900
+	MaxYear = 2100
+)
+
 // ParseDate reads "2006-01-02" input for field, recording a problem when it
-// is not a date. Empty input is nil.
+// is not a date from MinYear to MaxYear. Empty input is nil.
 func ParseDate(p *Problems, field, s string) *Date {
 	if s == "" {
 		return nil
 	}
 	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
+	switch {
+	case err != nil:
 		p.Add(field, "must be a date like 2026-07-31")
+		return nil
+	case t.Year() < MinYear || t.Year() > MaxYear:
+		p.Add(field, fmt.Sprintf("must be a date from %d to %d", MinYear, MaxYear))
 		return nil
 	}
 	return &Date{t}

@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 )
 
-// Error codes. Each is mapped to exactly one HTTP status in internal/httpapi;
+// Error codes. Each is mapped to exactly one HTTP status in internal/http/response;
 // domain code returns these and never an HTTP type.
 const (
 	EINVALID            = "invalid"
@@ -24,7 +24,10 @@ const (
 	EPRECONDITIONREQ    = "precondition_required"
 	ETOOLARGE           = "too_large"
 	ETOOMANYREQUESTS    = "too_many_requests"
-	EINTERNAL           = "internal"
+	// EUNAVAILABLE: a service the request needs (the database) cannot be
+	// reached; the request may succeed if retried later. Not a bug.
+	EUNAVAILABLE = "unavailable"
+	EINTERNAL    = "internal"
 )
 
 // Error is an error a user can act on: a code, a human message and, for
@@ -35,9 +38,14 @@ type Error struct {
 	// Fields maps an input field (dotted path for nested values, e.g.
 	// "measures.0.kind") to what is wrong with it.
 	Fields map[string]string
-	// RetryAfterSeconds is set on too_many_requests.
+	// RetryAfterSeconds is set on too_many_requests and unavailable.
 	RetryAfterSeconds int
+	// Cause is the underlying failure, for logs; clients never see it.
+	Cause error
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 func (e *Error) Error() string {
 	if len(e.Fields) == 0 {

@@ -5,11 +5,12 @@ cd "$(dirname "$0")/.."
 if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$(scripts/devdb.sh bangfu)
 fi
-export DATABASE_URL BANGFU_ENV=${BANGFU_ENV:-dev}
+# It prints demo passwords: listen on this machine only, unless told otherwise.
+export DATABASE_URL BANGFU_ENV=${BANGFU_ENV:-dev} BANGFU_ADDR=${BANGFU_ADDR:-127.0.0.1:8080}
 go build -o bin/bangfu ./cmd/bangfu
 bin/bangfu migrate
 bin/bangfu seed demo
-addr=${BANGFU_ADDR:-:8080}
+addr=$BANGFU_ADDR
 echo
 echo "bangfu: open http://localhost:${addr##*:}/ and log in with a demo login above."
 echo "        API: http://localhost:${addr##*:}/api/v1 (docs/openapi.yaml) · ready: /readyz · Ctrl-C stops."

@@ -78,7 +78,7 @@ Flags:
 	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if cfg.GeneratedKeys {
-		log.Warn("sealing with the built-in development data key: serve this database with BANGFU_DATA_KEY unset, or set it here too")
+		log.Warn("sealing with this machine's development data key: serve this database with the same BANGFU_STATE_DIR (or HOME), or set BANGFU_DATA_KEY here too", "file", cfg.DevKeysPath)
 	}
 	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {

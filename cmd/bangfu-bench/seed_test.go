@@ -37,7 +37,7 @@ func TestSeed(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewURL(t)
 	key := bytes.Repeat([]byte{7}, 32)
-	env := map[string]string{"BANGFU_DATA_KEY": base64.StdEncoding.EncodeToString(key), "BANGFU_LOG_LEVEL": "warn"}
+	env := map[string]string{"BANGFU_DATA_KEY": base64.StdEncoding.EncodeToString(key), "BANGFU_LOG_LEVEL": "warn", "BANGFU_STATE_DIR": t.TempDir()}
 
 	out, err := runSeed(t, env, "--db", url, "--students", "300", "--schools", "2", "--seed", "3", "--now", "2026-07-15", "--vacuum=false")
 	require.NoError(t, err)
@@ -80,6 +80,6 @@ func TestSeedRefusals(t *testing.T) {
 	_, err := runSeed(t, prod, "--db", "postgres://x@127.0.0.1:1/x", "--students", "10")
 	require.EqualError(t, err, "seed: refused when BANGFU_ENV=prod (synthetic users share a public password)")
 
-	_, err = runSeed(t, map[string]string{}, "--db", "postgres://x@127.0.0.1:1/x", "--now", "15 July")
+	_, err = runSeed(t, map[string]string{"BANGFU_STATE_DIR": t.TempDir()}, "--db", "postgres://x@127.0.0.1:1/x", "--now", "15 July")
 	require.ErrorContains(t, err, "--now must be RFC 3339")
 }

@@ -120,7 +120,7 @@ func (p *program) config() (*config.Config, *slog.Logger, error) {
 	}
 	log := slog.New(h)
 	if cfg.GeneratedKeys {
-		log.Warn("using built-in development keys: set BANGFU_TOKEN_SIGNING_KEY and BANGFU_DATA_KEY for real use")
+		log.Warn("using this development install's own keys: set BANGFU_TOKEN_SIGNING_KEY and BANGFU_DATA_KEY for real use", "file", cfg.DevKeysPath)
 	}
 	return cfg, log, nil
 }

@@ -60,7 +60,7 @@ func TestBadConfigStopsStartup(t *testing.T) {
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := map[string]string{"DATABASE_URL": pgtest.NewEmptyURL(t), "BANGFU_ADDR": "127.0.0.1:0", "BANGFU_LOG_LEVEL": "warn"}
+	env := map[string]string{"DATABASE_URL": pgtest.NewEmptyURL(t), "BANGFU_ADDR": "127.0.0.1:0", "BANGFU_LOG_LEVEL": "warn", "BANGFU_STATE_DIR": t.TempDir()}
 
 	var wg sync.WaitGroup
 	errs := make([]error, 2)

@@ -80,7 +80,7 @@ func TestWorkerKilledMidJob(t *testing.T) {
 	}
 	env := map[string]string{
 		"DATABASE_URL": pgtest.NewURL(t), "BANGFU_SMTP_URL": smtpd.URL(),
-		"BANGFU_JOB_TIMEOUT": "1s", "BANGFU_JOB_RESCUE_AFTER": "2s", "BANGFU_LOG_LEVEL": "warn",
+		"BANGFU_JOB_TIMEOUT": "1s", "BANGFU_JOB_RESCUE_AFTER": "2s", "BANGFU_LOG_LEVEL": "warn", "BANGFU_STATE_DIR": t.TempDir(),
 	}
 
 	// Enqueue one e-mail, as a request in `serve` would.

@@ -147,6 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	sessions := &session.Manager{Tokens: a.Tokens, Auth: a.Auth, RefreshTTL: cfg.RefreshTokenTTL}
 	a.Router = router.New(cfg, log, sessions, a.Metrics)
+	a.Router.Classify = db.Classify
 	httpapi.Mount(a.Router, httpapi.Deps{
 		Config: cfg, Logger: log, DB: db,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
@@ -171,47 +172,79 @@ func (a *App) Close() {
 	a.DB.Close()
 }
 
-// Serve serves HTTP on ln (when not nil) and works jobs (when Workers),
-// until ctx is done. Then it stops gracefully: it stops accepting, lets
-// in-flight requests and running jobs finish within ShutdownTimeout,
-// cancels what is left, and returns nil.
+// Serve serves HTTP on ln (when not nil), works jobs (when Workers) and
+// serves /metrics on Config.MetricsAddr (when set, in serve and worker
+// processes alike), until ctx is done. Then it stops gracefully: it stops
+// accepting, lets in-flight requests and running jobs finish within
+// ShutdownTimeout, cancels what is left, and returns nil.
+//
+// If any part cannot start (the metrics address is taken, River or its UI
+// fails) or a server stops by itself, Serve stops every part that did start
+// the same way and returns that error: a process never runs half-started.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
-	errc := make(chan error, 3)
+	errc := make(chan error, 2)
+	var (
+		servers      []*http.Server
+		riverStarted bool
+	)
+	start := func() error {
+		// Listen first: a taken address must not leave jobs running.
+		var mln net.Listener
+		if a.Config.MetricsAddr != "" {
+			var err error
+			if mln, err = net.Listen("tcp", a.Config.MetricsAddr); err != nil {
+				return fmt.Errorf("BANGFU_METRICS_ADDR: %w", err)
+			}
+		}
+		if a.workers {
+			if err := a.River.Start(runCtx); err != nil {
+				if mln != nil {
+					mln.Close()
+				}
+				return fmt.Errorf("start river: %w", err)
+			}
+			riverStarted = true
+		}
+		if ln != nil {
+			if err := a.jobsUI.Start(runCtx); err != nil {
+				if mln != nil {
+					mln.Close()
+				}
+				return fmt.Errorf("start river UI: %w", err)
+			}
+			srv := &http.Server{Handler: a.Router.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+			servers = append(servers, srv)
+			go func() { errc <- serveHTTP(srv, ln) }()
+			a.Log.Info("serving HTTP", "addr", ln.Addr().String())
+		}
+		if mln != nil {
+			msrv := &http.Server{Handler: promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+			servers = append(servers, msrv)
+			go func() { errc <- serveHTTP(msrv, mln) }()
+			a.Log.Info("serving metrics", "addr", mln.Addr().String())
+		}
+		return nil
+	}
 
-	if a.workers {
-		if err := a.River.Start(runCtx); err != nil {
-			return fmt.Errorf("start river: %w", err)
+	serveErr := start()
+	switch {
+	case serveErr != nil:
+		a.Log.Error("could not start", "error", serveErr)
+		if ln != nil && len(servers) == 0 {
+			ln.Close()
 		}
-	}
-	var servers []*http.Server
-	if ln != nil {
-		if err := a.jobsUI.Start(runCtx); err != nil {
-			return fmt.Errorf("start river UI: %w", err)
+	default:
+		select {
+		case <-ctx.Done():
+			a.Log.Info("shutting down")
+		case serveErr = <-errc:
+			if serveErr == nil {
+				serveErr = errors.New("a server stopped by itself")
+			}
+			a.Log.Error("server stopped", "error", serveErr)
 		}
-		srv := &http.Server{Handler: a.Router.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
-		servers = append(servers, srv)
-		go func() { errc <- serveHTTP(srv, ln) }()
-		a.Log.Info("serving HTTP", "addr", ln.Addr().String())
-	}
-	if a.Config.MetricsAddr != "" && ln != nil {
-		mln, err := net.Listen("tcp", a.Config.MetricsAddr)
-		if err != nil {
-			return fmt.Errorf("BANGFU_METRICS_ADDR: %w", err)
-		}
-		msrv := &http.Server{Handler: promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
-		servers = append(servers, msrv)
-		go func() { errc <- serveHTTP(msrv, mln) }()
-		a.Log.Info("serving metrics", "addr", mln.Addr().String())
-	}
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		a.Log.Info("shutting down")
-	case serveErr = <-errc:
-		a.Log.Error("server stopped", "error", serveErr)
 	}
 
 	stopCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
@@ -222,7 +255,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			_ = srv.Close()
 		}
 	}
-	if a.workers {
+	if riverStarted {
 		if err := a.River.Stop(stopCtx); err != nil {
 			a.Log.Warn("jobs did not finish in time; cancelling them", "error", err)
 			cancelCtx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)

@@ -459,6 +459,7 @@ func TestEmailArrivesExactlyOnce(t *testing.T) {
 	msgs := smtpd.Messages()
 	require.Len(t, msgs, 1, "exactly once")
 	require.Equal(t, []string{"wang@example.edu.cn"}, msgs[0].To)
-	require.Contains(t, msgs[0].Data, "=?UTF-8?b?")
-	require.Contains(t, msgs[0].Data, "请联系学生")
+	m := readMail(t, msgs[0].Data)
+	require.Equal(t, "跟进提醒", m.subject)
+	require.Contains(t, m.body, "请联系学生")
 }

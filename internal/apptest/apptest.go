@@ -90,9 +90,14 @@ func New(t testing.TB, opts ...Options) *Env {
 		o = opts[0]
 	}
 	dbURL := pgtest.NewURL(t)
+	// A fresh dev install: its keys are generated in its own state directory.
+	stateDir := t.TempDir()
 	cfg, err := config.Load(func(k string) (string, bool) {
-		if k == "DATABASE_URL" {
+		switch k {
+		case "DATABASE_URL":
 			return dbURL, true
+		case "BANGFU_STATE_DIR":
+			return stateDir, true
 		}
 		return "", false
 	})

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -91,4 +92,58 @@ func truncate(b []byte) string {
 		return string(b[:2000]) + "…"
 	}
 	return string(b)
+}
+
+// QueryParameters returns, for each operation of docs/openapi.yaml ("GET
+// /api/v1/students", in the router's path syntax), the names of its query
+// parameters.
+func QueryParameters(t testing.TB) map[string][]string {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromFile(SpecPath())
+	if err != nil {
+		t.Fatalf("docs/openapi.yaml: %v", err)
+	}
+	param := regexp.MustCompile(`\{([a-z_]+)\}`)
+	out := map[string][]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := method + " " + param.ReplaceAllString(path, ":$1")
+			for _, ps := range append(item.Parameters, op.Parameters...) {
+				if ps.Value != nil && ps.Value.In == "query" {
+					out[key] = append(out[key], ps.Value.Name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// RequestSchemas returns, for each operation of docs/openapi.yaml with a
+// JSON request body ("POST /api/v1/students/:id/ledger", in the router's
+// path syntax), the names of its body's top-level properties.
+func RequestSchemas(t testing.TB) map[string][]string {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromFile(SpecPath())
+	if err != nil {
+		t.Fatalf("docs/openapi.yaml: %v", err)
+	}
+	param := regexp.MustCompile(`\{([a-z_]+)\}`)
+	out := map[string][]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			mt := op.RequestBody.Value.Content.Get("application/json")
+			if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+				continue
+			}
+			var names []string
+			for name := range mt.Schema.Value.Properties {
+				names = append(names, name)
+			}
+			out[method+" "+param.ReplaceAllString(path, ":$1")] = names
+		}
+	}
+	return out
 }

@@ -1,9 +1,11 @@
 package apptest
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -23,6 +25,10 @@ type SMTPServer struct {
 	// Hold, when set, is called when a message's data starts arriving; the
 	// message is accepted only if it returns true (a test can block in it).
 	Hold func() bool
+	// FailQuit, when set, makes the server drop the connection when the
+	// client says QUIT, before answering: the message was accepted, the
+	// goodbye fails.
+	FailQuit atomic.Bool
 
 	mu       sync.Mutex
 	messages []Mail
@@ -40,9 +46,38 @@ func NewSMTPServer(t testing.TB) *SMTPServer {
 		t.Fatal(err)
 	}
 	s.Addr = ln.Addr().String()
-	go func() { _ = srv.Serve(ln) }()
+	go func() { _ = srv.Serve(quitListener{ln, s}) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return s
+}
+
+// quitListener hands the server connections that drop on QUIT when the
+// server's FailQuit is set.
+type quitListener struct {
+	net.Listener
+	s *SMTPServer
+}
+
+func (l quitListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &quitConn{Conn: c, s: l.s}, nil
+}
+
+type quitConn struct {
+	net.Conn
+	s *SMTPServer
+}
+
+func (c *quitConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.s.FailQuit.Load() && bytes.Contains(bytes.ToUpper(p[:n]), []byte("QUIT\r\n")) {
+		c.Conn.Close()
+		return 0, io.EOF
+	}
+	return n, err
 }
 
 // URL is the server's smtp:// URL, for BANGFU_SMTP_URL.

@@ -5,6 +5,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"sync"
@@ -80,7 +82,7 @@ func (s *Service) Login(ctx context.Context, username, pw, ip string) (Session, 
 	if err := p.Err(); err != nil {
 		return Session{}, err
 	}
-	keys := []string{"user:" + username}
+	keys := []string{throttleKey(username)}
 	if ip != "" {
 		keys = append(keys, "ip:"+ip)
 	}
@@ -92,6 +94,14 @@ func (s *Service) Login(ctx context.Context, username, pw, ip string) (Session, 
 	}
 	if lockedUntil != nil {
 		return Session{}, tooMany(lockedUntil.Sub(now))
+	}
+	if !possible(username, pw) {
+		// No account has such a name or password: answer as for a wrong
+		// password, and count it, without asking the directory.
+		if err := s.recordFailure(ctx, keys, now); err != nil {
+			return Session{}, err
+		}
+		return Session{}, errBadCredentials
 	}
 
 	u, err := s.Directory.UserByUsername(ctx, username)
@@ -119,6 +129,30 @@ func (s *Service) Login(ctx context.Context, username, pw, ip string) (Session, 
 		return err
 	})
 	return sess, err
+}
+
+// Longest username and password a login may name: no account can have
+// longer ones (directory and password refuse them), so longer input is
+// refused before it reaches the database.
+const (
+	maxUsername = 64
+	maxPassword = 256
+)
+
+// possible reports whether some account could have username and pw.
+func possible(username, pw string) bool {
+	return len(username) <= maxUsername && len(pw) <= maxPassword && !bangfu.HasControl(username) && !bangfu.HasControl(pw)
+}
+
+// throttleKey is the login_throttle key of an account name. A name no
+// account can have is keyed by its hash, so that its failures count
+// without storing it.
+func throttleKey(username string) string {
+	if len(username) <= maxUsername && !bangfu.HasControl(username) {
+		return "user:" + username
+	}
+	sum := sha256.Sum256([]byte(username))
+	return "user#" + hex.EncodeToString(sum[:16])
 }
 
 func tooMany(wait time.Duration) error {

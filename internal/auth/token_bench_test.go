@@ -2,16 +2,19 @@ package auth_test
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
 	"testing"
 	"time"
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/auth"
-	"github.com/bangfu/bangfu/internal/config"
 )
 
 func benchTokens() *auth.Tokens {
-	k := config.DevSigningKey()
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
 	return auth.NewTokens("bangfu", "bangfu-api", 15*time.Minute, k, []ed25519.PublicKey{k.Public().(ed25519.PublicKey)}, bangfu.SystemClock{})
 }
 

@@ -12,12 +12,24 @@ var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 
 const idChecks = "10X98765432"
 
+// provinces are the first two digits of the area codes (GB/T 2260) of the
+// provinces, autonomous regions and municipalities, and 81-83 of the
+// residence permits of Hong Kong, Macao and Taiwan residents.
+var provinces = map[string]bool{}
+
+func init() {
+	for _, p := range strings.Fields(`11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46
+		50 51 52 53 54 61 62 63 64 65 71 81 82 83`) {
+		provinces[p] = true
+	}
+}
+
 // NormalizeResidentID upper-cases a trailing x and trims spaces.
 func NormalizeResidentID(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 
 // ResidentIDProblem returns what is wrong with an 18-character resident
-// identity number, or "" if it is valid: length, digits, birth date and
-// check digit are checked.
+// identity number, or "" if it is valid: length, digits, the province of
+// the area code, the birth date (from 1900) and the check digit are checked.
 func ResidentIDProblem(s string) string {
 	s = NormalizeResidentID(s)
 	if len(s) != 18 {
@@ -28,7 +40,10 @@ func ResidentIDProblem(s string) string {
 			return "must be 17 digits and a check digit (0-9 or X)"
 		}
 	}
-	if _, err := time.Parse("20060102", s[6:14]); err != nil {
+	if !provinces[s[:2]] {
+		return "has an area code of no province"
+	}
+	if birth, err := time.Parse("20060102", s[6:14]); err != nil || birth.Year() < 1900 {
 		return "has an impossible birth date"
 	}
 	if s[17] != ResidentIDCheck(s[:17]) {

@@ -5,7 +5,6 @@ package config
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -14,16 +13,20 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labstack/gommon/bytes"
 )
 
 // Env is the deployment kind.
 type Env string
 
 const (
-	// EnvDev allows generated development keys and demo data.
+	// EnvDev allows demo data and, when no keys are set, keys generated on
+	// first start and kept in the state directory (BANGFU_STATE_DIR).
 	EnvDev Env = "dev"
 	// EnvProd refuses to start without real keys.
 	EnvProd Env = "prod"
@@ -76,8 +79,10 @@ type Config struct {
 	SMTPURL  string
 	SMTPFrom string
 
-	// GeneratedKeys is true when dev keys were derived because none were set.
+	// GeneratedKeys is true when a dev install's own keys (generated on its
+	// first start, kept in DevKeysPath) stand in for keys not set.
 	GeneratedKeys bool
+	DevKeysPath   string
 }
 
 // Lookup returns an environment variable's value and whether it is set.
@@ -106,7 +111,7 @@ func Load(lookup Lookup) (*Config, error) {
 	c.Addr = p.addr("BANGFU_ADDR", ":8080")
 	c.MetricsAddr = p.addr("BANGFU_METRICS_ADDR", "")
 	c.TrustedProxies = p.cidrs("BANGFU_TRUSTED_PROXIES")
-	c.BodyLimit = p.str("BANGFU_BODY_LIMIT", "12M")
+	c.BodyLimit = p.size("BANGFU_BODY_LIMIT", "12M", 1<<10, 1<<30)
 	c.RequestTimeout = p.duration("BANGFU_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
 	c.ShutdownTimeout = p.duration("BANGFU_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute)
 
@@ -160,31 +165,26 @@ func Load(lookup Lookup) (*Config, error) {
 			}
 			return nil, fmt.Errorf("%s: is required when BANGFU_ENV=prod (run `bangfu keys generate`)", missing)
 		}
-		c.GeneratedKeys = true
+		// A dev install never uses keys from the source: it generates its
+		// own on first start and keeps them in its state directory.
+		dir := p.stateDir()
+		if dir == "" {
+			return nil, errors.New("BANGFU_STATE_DIR: is required in dev without BANGFU_TOKEN_SIGNING_KEY and BANGFU_DATA_KEY (nor HOME to default it): development keys are generated and kept there")
+		}
+		signing, data, err := devKeys(dir)
+		if err != nil {
+			return nil, fmt.Errorf("BANGFU_STATE_DIR: development keys in %s: %w", dir, err)
+		}
+		c.GeneratedKeys, c.DevKeysPath = true, filepath.Join(dir, DevKeysFile)
 		if c.SigningKey == nil {
-			c.SigningKey = DevSigningKey()
+			c.SigningKey = signing
 		}
 		if c.DataKey == nil {
-			c.DataKey = DevDataKey()
+			c.DataKey = data
 		}
 	}
 	c.VerifyKeys = append([]ed25519.PublicKey{c.SigningKey.Public().(ed25519.PublicKey)}, c.VerifyKeys...)
 	return c, nil
-}
-
-// DevSigningKey is the fixed key used in dev when none is configured. It is
-// derived from a public string: anyone can forge tokens signed with it, which
-// is why prod refuses to start without a real key.
-func DevSigningKey() ed25519.PrivateKey {
-	seed := sha256.Sum256([]byte("bangfu development signing key - never use in production"))
-	return ed25519.NewKeyFromSeed(seed[:])
-}
-
-// DevDataKey is the fixed data-encryption key used in dev when none is set.
-// It is stable so that demo data stays readable across restarts.
-func DevDataKey() []byte {
-	k := sha256.Sum256([]byte("bangfu development data key - never use in production"))
-	return k[:]
 }
 
 type parser struct {
@@ -250,6 +250,18 @@ func (p *parser) intRange(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// size reads a byte size as Echo's body limit takes it (12M, 512K, 1G)
+// and returns it in that form, refusing what Echo would panic on.
+func (p *parser) size(name, def string, lo, hi int64) string {
+	v := p.str(name, def)
+	n, err := bytes.Parse(v)
+	if err != nil || n < lo || n > hi {
+		p.fail(name, "must be a size from 1K to 1G (like 12M or 512K), got %q", v)
+		return def
+	}
+	return v
 }
 
 func (p *parser) duration(name string, def, lo, hi time.Duration) time.Duration {

@@ -1,11 +1,15 @@
 package config_test
 
 import (
+	"crypto/ed25519"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bangfu/bangfu/internal/config"
@@ -20,7 +24,7 @@ func env(kv map[string]string) config.Lookup {
 
 func TestDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z"}))
+	c, err := config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z", "BANGFU_STATE_DIR": t.TempDir()}))
 	require.NoError(t, err)
 	require.Equal(t, config.EnvDev, c.Env)
 	require.Equal(t, ":8080", c.Addr)
@@ -44,6 +48,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"data key":     {"BANGFU_DATA_KEY", "c2hvcnQ=", "BANGFU_DATA_KEY: must be 32 random bytes in base64 (run `bangfu keys generate`)"},
 		"proxies":      {"BANGFU_TRUSTED_PROXIES", "10.0.0.0/8, nonsense", `BANGFU_TRUSTED_PROXIES: "nonsense" is not an IP address or CIDR range`},
 		"smtp":         {"BANGFU_SMTP_URL", "mail.example.com", "BANGFU_SMTP_URL: must look like smtp://user:password@host:587"},
+		"body limit":   {"BANGFU_BODY_LIMIT", "12 potatoes", `BANGFU_BODY_LIMIT: must be a size from 1K to 1G (like 12M or 512K), got "12 potatoes"`},
+		"body limit 0": {"BANGFU_BODY_LIMIT", "0", `BANGFU_BODY_LIMIT: must be a size from 1K to 1G (like 12M or 512K), got "0"`},
 		"signing key":  {"BANGFU_TOKEN_SIGNING_KEY", "xyz", "BANGFU_TOKEN_SIGNING_KEY: must be a PKCS#8 PEM Ed25519 private key or a base64 32-byte seed"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -79,7 +85,7 @@ func TestSecretsFromFiles(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "db")
 	require.NoError(t, os.WriteFile(file, []byte("postgres://secret@db/bangfu\n"), 0o600))
-	c, err := config.Load(env(map[string]string{"DATABASE_URL_FILE": file}))
+	c, err := config.Load(env(map[string]string{"DATABASE_URL_FILE": file, "BANGFU_STATE_DIR": dir}))
 	require.NoError(t, err)
 	require.Equal(t, "postgres://secret@db/bangfu", c.DatabaseURL)
 
@@ -88,4 +94,72 @@ func TestSecretsFromFiles(t *testing.T) {
 
 	_, err = config.Load(env(map[string]string{"DATABASE_URL_FILE": filepath.Join(dir, "missing")}))
 	require.ErrorContains(t, err, "DATABASE_URL_FILE: cannot read")
+}
+
+// TestDevKeysAreAnInstallsOwn: a dev install without keys generates its own
+// on first start and keeps them in its state directory, outside the
+// repository: two fresh installs never share keys, one install keeps its
+// keys across restarts (its sealed data stays readable), and processes
+// starting at once agree on one pair.
+func TestDevKeysAreAnInstallsOwn(t *testing.T) {
+	t.Parallel()
+	load := func(kv map[string]string) *config.Config {
+		t.Helper()
+		kv["DATABASE_URL"] = "postgres://x@y/z"
+		c, err := config.Load(env(kv))
+		require.NoError(t, err)
+		require.True(t, c.GeneratedKeys)
+		return c
+	}
+	a, b := t.TempDir(), t.TempDir()
+	first, second := load(map[string]string{"BANGFU_STATE_DIR": a}), load(map[string]string{"BANGFU_STATE_DIR": b})
+	require.False(t, first.SigningKey.Equal(second.SigningKey), "two installs share a signing key")
+	require.NotEqual(t, first.DataKey, second.DataKey, "two installs share a data key")
+
+	again := load(map[string]string{"BANGFU_STATE_DIR": a})
+	require.True(t, first.SigningKey.Equal(again.SigningKey), "a restart keeps the signing key")
+	require.Equal(t, first.DataKey, again.DataKey, "a restart keeps the data key")
+
+	oldSeed := sha256.Sum256([]byte("bangfu development signing key - never use in production"))
+	require.False(t, first.SigningKey.Equal(ed25519.NewKeyFromSeed(oldSeed[:])), "the key derived from the source is gone")
+	oldData := sha256.Sum256([]byte("bangfu development data key - never use in production"))
+	require.NotEqual(t, oldData[:], first.DataKey)
+
+	file := filepath.Join(a, config.DevKeysFile)
+	require.Equal(t, file, first.DevKeysPath)
+	st, err := os.Stat(file)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "only the owner reads the keys")
+
+	// Defaults: $XDG_STATE_HOME/bangfu, else ~/.local/state/bangfu.
+	xdg, home := t.TempDir(), t.TempDir()
+	require.Equal(t, filepath.Join(xdg, "bangfu", config.DevKeysFile), load(map[string]string{"XDG_STATE_HOME": xdg, "HOME": home}).DevKeysPath)
+	require.Equal(t, filepath.Join(home, ".local", "state", "bangfu", config.DevKeysFile), load(map[string]string{"HOME": home}).DevKeysPath)
+
+	// Set keys win over generated ones.
+	set := load(map[string]string{"BANGFU_STATE_DIR": a, "BANGFU_DATA_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="})
+	require.True(t, first.SigningKey.Equal(set.SigningKey))
+	require.NotEqual(t, first.DataKey, set.DataKey)
+
+	// Processes starting together on a fresh install agree.
+	fresh := t.TempDir()
+	keys := make(chan []byte, 8)
+	var wg sync.WaitGroup
+	for range cap(keys) {
+		wg.Go(func() {
+			c, err := config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z", "BANGFU_STATE_DIR": fresh}))
+			if assert.NoError(t, err) {
+				keys <- c.DataKey
+			}
+		})
+	}
+	wg.Wait()
+	close(keys)
+	want := <-keys
+	for k := range keys {
+		require.Equal(t, want, k)
+	}
+
+	_, err = config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z"}))
+	require.ErrorContains(t, err, "BANGFU_STATE_DIR: is required in dev")
 }

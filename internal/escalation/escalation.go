@@ -186,8 +186,10 @@ func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to st
 		if err != nil {
 			return postgres.FormatError(err, "escalation")
 		}
-		if _, err := graduate.Access(ctx, tx, a, e.StudentID, false); err != nil {
-			return bangfu.NotFound("escalation")
+		if _, err := graduate.Access(ctx, tx, a, e.StudentID, false); bangfu.ErrorCode(err) == bangfu.ENOTFOUND {
+			return bangfu.NotFound("escalation") // another's graduate: indistinguishable from none
+		} else if err != nil {
+			return err
 		}
 		if !mayAct(a, e.Level) {
 			return bangfu.Errorf(bangfu.EFORBIDDEN, "Level %d escalations are handled by %s.", e.Level, map[int]string{1: "the counselor or a supervisor", 2: "the school's supervisors", 3: "province staff"}[e.Level])

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"net/http"
 	"strconv"
 	"strings"
@@ -241,6 +242,27 @@ func TestAccessTokenVerification(t *testing.T) {
 	})
 }
 
+// TestTokenForgedWithTheOldBuiltInKeyIsRefused: development once signed
+// with a key derived from a string in the source; anyone could forge an
+// admin token with it. A dev install now signs with a key of its own.
+func TestTokenForgedWithTheOldBuiltInKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	admin := env.MustUser(t, bangfu.RoleAdmin, nil)
+	seed := sha256.Sum256([]byte("bangfu development signing key - never use in production"))
+	oldKey := ed25519.NewKeyFromSeed(seed[:])
+	now := env.Clock.Now()
+	forged := signed(t, oldKey, auth.KeyID(oldKey.Public().(ed25519.PublicKey)), jwt.MapClaims{
+		"iss": "bangfu", "aud": "bangfu-api", "sub": strconv.FormatInt(admin.ID, 10), "role": "admin",
+		"iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(), "jti": "forged",
+	})
+	r := env.Get(t, "/api/v1/users", forged)
+	require.Equal(t, http.StatusUnauthorized, r.Status, "%s", r.Body)
+	require.False(t, env.App.Config.SigningKey.Equal(oldKey))
+	oldData := sha256.Sum256([]byte("bangfu development data key - never use in production"))
+	require.NotEqual(t, oldData[:], env.App.Config.DataKey)
+}
+
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	_, oldKey, err := ed25519.GenerateKey(rand.Reader)
@@ -366,4 +388,43 @@ func TestRoleChangeRevokesRefresh(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, env.Post(t, "/api/v1/auth/refresh", "", map[string]string{"refresh_token": s.RefreshToken}).Status)
 	relogin := mustLogin(t, env, u)
 	require.Equal(t, bangfu.RoleCounselor, relogin.User.Role)
+}
+
+// TestImpossibleLoginsCountForLockout: a username no account can have (a
+// 3 KB one, one with a NUL byte) is a wrong login — never a 500 from the
+// database's index — and counts towards the lockout like any other
+// failure; an 8 MiB one is refused as invalid before it reaches the service.
+func TestImpossibleLoginsCountForLockout(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	long := strings.Repeat("a", 3000)
+	for range auth.DefaultThrottle.AccountFailures {
+		r := login(t, env, long, "wrong password!")
+		require.Equal(t, http.StatusUnauthorized, r.Status, "%s", r.Body)
+	}
+	require.Equal(t, http.StatusTooManyRequests, login(t, env, long, "wrong password!").Status, "the same impossible name is locked too")
+
+	start := time.Now()
+	huge := env.Do(t, apptest.Call{Method: http.MethodPost, Path: "/api/v1/auth/login",
+		Body: `{"username":"` + strings.Repeat("b", 8<<20) + `","password":"x"}`, Unchecked: true})
+	// Past any string a body may hold: refused before the service, quickly.
+	require.Equal(t, http.StatusBadRequest, huge.Status, "%.200s", huge.Body)
+	_, fields := huge.Error(t)
+	require.Contains(t, fields, "username")
+	require.Less(t, time.Since(start), 2*time.Second)
+	r := login(t, env, "nul\x00name", "wrong password!")
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
+	// The login form reaches the service without the JSON edge's checks.
+	_, err := env.App.Auth.Login(t.Context(), "nul\x00name", "wrong password!", "127.0.0.1")
+	require.Equal(t, bangfu.EUNAUTHENTICATED, bangfu.ErrorCode(err), "%v", err)
+
+	// Every failure above counted against the address: the rest of its
+	// allowance runs out, and then a real account is refused from it.
+	school := env.MustSchool(t)
+	u := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	used := auth.DefaultThrottle.AccountFailures + 1
+	for i := used; i < auth.DefaultThrottle.IPFailures; i++ {
+		require.Equal(t, http.StatusUnauthorized, login(t, env, strings.Repeat("c", 100+i), "x").Status)
+	}
+	require.Equal(t, http.StatusTooManyRequests, login(t, env, u.Username, apptest.Password).Status)
 }

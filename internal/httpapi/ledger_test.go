@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
 	"github.com/bangfu/bangfu/internal/cnid"
 )
@@ -241,4 +242,62 @@ func TestGroupContact(t *testing.T) {
 	_, fields = r.Error(t)
 	require.Equal(t, "lists a graduate twice", fields["student_ids"])
 	require.Equal(t, "is required", fields["entry.summary"])
+}
+
+// TestVerifyDuringAppends: verifying a ledger while others append to it
+// sees one consistent moment — the head and the entries it chains — so it
+// never reports tampering that did not happen, and no false alarm reaches
+// the audit log.
+func TestVerifyDuringAppends(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	school := env.MustSchool(t)
+	c := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	token := env.Token(t, c)
+	st := env.MustStudent(t, c)
+	path := fmt.Sprintf("/api/v1/students/%d/ledger", st.ID)
+
+	const writers, appends = 4, 40
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range appends {
+				r := env.Post(t, path, token, contact(fmt.Sprintf("联系 %d-%d", w, i), "internal", env.Clock.Now()))
+				if r.Status != http.StatusCreated {
+					t.Errorf("append: %d %s", r.Status, r.Body)
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	var verifies int
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		r := env.Get(t, path+"/verify", token)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var v struct {
+			Intact  bool `json:"intact"`
+			Entries int  `json:"entries"`
+		}
+		r.JSON(t, &v)
+		require.True(t, v.Intact, "verify %d during appends saw %d entries and reported tampering: %s", verifies, v.Entries, r.Body)
+		verifies++
+	}
+	require.Greater(t, verifies, 1)
+	env.App.AuditReads.Flush()
+	var alarms, recorded int
+	require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE detail->>'intact' = 'false'), count(*)
+		FROM audit_log WHERE action = 'ledger.verify' AND student_id = $1`, st.ID).Scan(&alarms, &recorded))
+	require.Zero(t, alarms, "false alarms in the audit log")
+	require.Equal(t, verifies, recorded)
+	t.Logf("%d verifications during %d appends, all intact", verifies, writers*appends)
 }

@@ -3,12 +3,14 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bangfu/bangfu/internal/http/request"
+	"github.com/bangfu/bangfu/internal/postgres"
 )
 
 func (api *API) healthz(c echo.Context) error {
@@ -21,6 +23,7 @@ func (api *API) readyz(c echo.Context) error {
 	cctx, cancel := context.WithTimeout(request.Context(c), 3*time.Second)
 	defer cancel()
 	if err := api.DB.Pool.Ping(cctx); err != nil {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(postgres.RetryAfter.Seconds())))
 		api.Logger.Warn("not ready: database unreachable", "error", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database unreachable"})
 	}

@@ -26,6 +26,20 @@ func TestHealthAndReadiness(t *testing.T) {
 	require.Equal(t, "database schema is not current", r.Map(t)["reason"])
 }
 
+// TestChangedMigrationIsNotReady: a database whose applied migration
+// differs from the binary's file (its checksum) is not ready.
+func TestChangedMigrationIsNotReady(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	require.Equal(t, http.StatusOK, env.Get(t, "/readyz", "").Status)
+	_, err := env.App.DB.Pool.Exec(t.Context(), `UPDATE schema_migrations SET checksum = md5(checksum) WHERE version = 1`)
+	require.NoError(t, err)
+	r := env.Get(t, "/readyz", "")
+	require.Equal(t, http.StatusServiceUnavailable, r.Status)
+	require.Equal(t, "database schema is not current", r.Map(t)["reason"])
+	require.ErrorContains(t, env.App.DB.SchemaCurrent(t.Context()), "0001_identity.sql was changed after it was applied")
+}
+
 func TestMetricsAreForAdmins(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)

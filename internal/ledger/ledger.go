@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -216,7 +217,8 @@ type GroupInput struct {
 
 // AppendGroup appends the same entry, with a shared group id, to each
 // graduate's ledger, all or none. Graduates the actor may not see are
-// reported as invalid, by position.
+// reported as invalid, by position; any other error (a timeout, a lost
+// connection) is returned as it is.
 func (s *Service) AppendGroup(ctx context.Context, a bangfu.Actor, in GroupInput) ([]Entry, error) {
 	e, verr := s.check(in.Entry)
 	var p bangfu.Problems
@@ -246,9 +248,11 @@ func (s *Service) AppendGroup(ctx context.Context, a bangfu.Actor, in GroupInput
 		headers := make([]graduate.Header, 0, len(ids))
 		for _, id := range ids {
 			h, err := graduate.Access(ctx, tx, a, id, true)
-			if err != nil {
+			if bangfu.ErrorCode(err) == bangfu.ENOTFOUND {
 				p.Add(fmt.Sprintf("student_ids.%d", slices.Index(in.StudentIDs, id)), "is not a graduate you can see")
 				continue
+			} else if err != nil {
+				return err
 			}
 			headers = append(headers, h)
 		}
@@ -383,6 +387,10 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, studentID int64, pg 
 	if err != nil {
 		return bangfu.List[Entry]{}, err
 	}
+	if pg.After > math.MaxInt32 {
+		// A seq is a 32-bit number: no cursor of this list goes past one.
+		return bangfu.List[Entry]{}, (bangfu.Problems{"cursor": "is not a cursor returned by this list"}).Err()
+	}
 	sharedOnly := a.Role == bangfu.RoleStudent
 	rows, err := s.DB.Pool.Query(ctx, ListSQL, studentID, pg.After, sharedOnly, pg.Limit+1)
 	if err != nil {
@@ -418,12 +426,23 @@ type Verification struct {
 // Verify recomputes every entry's hash from its content and the previous
 // hash, and checks that seq has no gap and that the graduate's recorded
 // head matches the last entry. It reports the first entry that fails.
+//
+// The head and the entries are read in one REPEATABLE READ snapshot, so an
+// append committing meanwhile is either wholly seen or not at all: only a
+// real break of the chain reports intact false (and is audited so).
 func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64) (Verification, error) {
-	h, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false)
-	if err != nil {
-		return Verification{}, err
-	}
-	v, err := VerifyChain(ctx, s.DB.Pool, studentID)
+	var (
+		h graduate.Header
+		v Verification
+	)
+	err := pgx.BeginTxFunc(ctx, s.DB.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if h, err = graduate.Access(ctx, tx, a, studentID, false); err != nil {
+			return err
+		}
+		v, err = VerifyChain(ctx, tx, studentID)
+		return err
+	})
 	if err != nil {
 		return Verification{}, err
 	}
@@ -431,7 +450,8 @@ func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64) (
 		Detail: map[string]any{"intact": v.Intact}})
 }
 
-// VerifyChain checks one graduate's chain; see Verify.
+// VerifyChain checks one graduate's chain; see Verify. q must read one
+// snapshot (a REPEATABLE READ transaction) while others may append.
 func VerifyChain(ctx context.Context, q postgres.Querier, studentID int64) (Verification, error) {
 	var headSeq int
 	var head []byte

@@ -5,15 +5,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"mime"
-	"net"
-	"net/smtp"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	gomail "github.com/wneessen/go-mail"
 
 	"github.com/bangfu/bangfu/internal/postgres"
 )
@@ -30,15 +29,27 @@ func (EmailArgs) Kind() string { return "notification_email" }
 // InsertOpts retries e-mail for about a day.
 func (EmailArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 20} }
 
-// Mailer sends one message.
+// Mail is one message to send.
+type Mail struct {
+	To, Subject, Body string
+	// Key names the event the message is about ("notification-42"): a
+	// message sent twice for one key has the same Message-ID, so that mail
+	// systems can tell the copies apart from two messages.
+	Key string
+}
+
+// Mailer sends one message. It returns nil once the server has accepted
+// the message, even if closing the session afterwards fails: the message
+// is on its way, and sending it again would deliver it twice.
 type Mailer interface {
-	Send(ctx context.Context, to, subject, body string) error
+	Send(ctx context.Context, m Mail) error
 }
 
 // EmailWorker sends a notification's e-mail: the notification is locked
 // while sending and marked emailed after, and a job for an already-emailed
 // notification does nothing. Only a crash between the server accepting the
-// message and the commit can send it twice (SMTP offers no better).
+// message and the commit can send it twice (SMTP offers no better); both
+// copies then carry one Message-ID.
 type EmailWorker struct {
 	river.WorkerDefaults[EmailArgs]
 	DB     *postgres.DB
@@ -60,7 +71,8 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error
 		if emailed != nil || to == "" {
 			return nil
 		}
-		if err := w.Mailer.Send(ctx, to, title, body+"\n\n— bangfu 帮扶"); err != nil {
+		if err := w.Mailer.Send(ctx, Mail{To: to, Subject: title, Body: body + "\n\n— bangfu 帮扶",
+			Key: fmt.Sprintf("notification-%d", job.Args.NotificationID)}); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE notifications SET emailed_at = now() WHERE id = $1`, job.Args.NotificationID); err != nil {
@@ -70,7 +82,8 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error
 	})
 }
 
-// SMTP sends mail through the server in a smtp:// or smtps:// URL.
+// SMTP sends mail through the server in a smtp:// or smtps:// URL, with
+// github.com/wneessen/go-mail (docs/architecture.md, Dependencies).
 type SMTP struct {
 	URL  *url.URL
 	From string
@@ -85,69 +98,63 @@ func NewSMTP(rawURL, from string) (*SMTP, error) {
 	return &SMTP{URL: u, From: from}, nil
 }
 
-// Send delivers one plain-text message, with STARTTLS when the server
-// offers it (smtp://) or over TLS (smtps://).
-func (m *SMTP) Send(ctx context.Context, to, subject, body string) error {
-	host := m.URL.Hostname()
-	addr := m.URL.Host
-	if m.URL.Port() == "" {
-		port := "25"
-		if m.URL.Scheme == "smtps" {
-			port = "465"
-		}
-		addr = net.JoinHostPort(host, port)
+// Send delivers one plain-text message with Date and Message-ID headers,
+// with STARTTLS when the server offers it (smtp://) or over TLS (smtps://),
+// authenticating when the URL names a user. A message the server accepted
+// is sent, whatever happens to the session after; an address that is not
+// one cancels the job, since retrying cannot mend it.
+func (m *SMTP) Send(ctx context.Context, mail Mail) error {
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := msg.From(m.From); err != nil {
+		return river.JobCancel(fmt.Errorf("BANGFU_SMTP_FROM: %w", err))
 	}
-	d := net.Dialer{Timeout: 15 * time.Second}
-	var conn net.Conn
-	var err error
-	if m.URL.Scheme == "smtps" {
-		conn, err = (&tls.Dialer{NetDialer: &d, Config: &tls.Config{ServerName: host}}).DialContext(ctx, "tcp", addr)
+	if err := msg.To(mail.To); err != nil {
+		return river.JobCancel(fmt.Errorf("recipient: %w", err))
+	}
+	msg.Subject(mail.Subject)
+	msg.SetBodyString(gomail.TypeTextPlain, mail.Body)
+	msg.SetDate()
+	domain := "localhost"
+	if _, d, ok := strings.Cut(m.From, "@"); ok {
+		domain = strings.Trim(d, "> ")
+	}
+	if mail.Key != "" {
+		msg.SetMessageIDWithValue("bangfu." + mail.Key + "@" + domain)
 	} else {
-		conn, err = d.DialContext(ctx, "tcp", addr)
+		msg.SetMessageID()
 	}
-	if err != nil {
-		return err
+
+	host := m.URL.Hostname()
+	opts := []gomail.Option{gomail.WithTimeout(30 * time.Second), gomail.WithTLSConfig(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})}
+	port := 25
+	if m.URL.Scheme == "smtps" {
+		port = 465
+		opts = append(opts, gomail.WithSSL())
+	} else {
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(deadline)
-	}
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		conn.Close()
-		return err
-	}
-	defer c.Close()
-	if ok, _ := c.Extension("STARTTLS"); ok && m.URL.Scheme == "smtp" {
-		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
-			return err
+	if p := m.URL.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return fmt.Errorf("BANGFU_SMTP_URL: port %q", p)
 		}
+		port = n
 	}
+	opts = append(opts, gomail.WithPort(port))
 	if user := m.URL.User; user != nil {
 		pass, _ := user.Password()
-		if err := c.Auth(smtp.PlainAuth("", user.Username(), pass, host)); err != nil {
-			return err
-		}
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(user.Username()), gomail.WithPassword(pass))
 	}
-	if err := c.Mail(m.From); err != nil {
-		return err
-	}
-	if err := c.Rcpt(to); err != nil {
-		return err
-	}
-	w, err := c.Data()
+	c, err := gomail.NewClient(host, opts...)
 	if err != nil {
 		return err
 	}
-	msg := "From: " + m.From + "\r\nTo: " + to + "\r\nSubject: " + mime.BEncoding.Encode("UTF-8", subject) +
-		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
-		strings.ReplaceAll(body, "\n", "\r\n") + "\r\n"
-	if _, err := w.Write([]byte(msg)); err != nil {
-		return err
+	err = c.DialAndSendWithContext(ctx, msg)
+	if err != nil && msg.IsDelivered() {
+		// Accepted; only the goodbye failed. Not an error: see Mailer.
+		return nil
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return c.Quit()
+	return err
 }
 
 // Refuse is the Mailer when no SMTP server is configured: e-mail jobs are
@@ -156,6 +163,6 @@ func (m *SMTP) Send(ctx context.Context, to, subject, body string) error {
 type Refuse struct{}
 
 // Send refuses.
-func (Refuse) Send(context.Context, string, string, string) error {
+func (Refuse) Send(context.Context, Mail) error {
 	return river.JobCancel(errors.New("BANGFU_SMTP_URL is not set: e-mail is off"))
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -86,6 +87,8 @@ func CheckStrength(password string) string {
 		return fmt.Sprintf("must be at least %d characters", MinLength)
 	case len(password) > 256:
 		return "must be at most 256 bytes"
+	case strings.ContainsFunc(password, func(r rune) bool { return r < 0x20 || r == 0x7f }) || !utf8.ValidString(password):
+		return "must not contain control characters"
 	}
 	return ""
 }

@@ -136,6 +136,7 @@ func ensureTemplate(admin string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	fmt.Fprintf(h, "runner %d\x00", postgres.RunnerVersion)
 	for _, m := range ms {
 		io.WriteString(h, m.Name+"\x00"+m.SQL+"\x00")
 	}

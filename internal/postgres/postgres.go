@@ -27,6 +27,8 @@ type DB struct {
 	// whose wait is not: the audit entries of reads. Writes users make, and
 	// the jobs they cause, always go through Pool.
 	Relaxed *pgxpool.Pool
+
+	health *health
 }
 
 // Open connects to url with at most maxConns connections and checks that the
@@ -43,6 +45,8 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	// Our queries are short; JIT compilation costs more than it saves.
 	cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	h := &health{}
+	cfg.ConnConfig.DialFunc = h.dialer(cfg.ConnConfig.DialFunc)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
@@ -59,7 +63,7 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{Pool: pool, Relaxed: relaxed}, nil
+	return &DB{Pool: pool, Relaxed: relaxed, health: h}, nil
 }
 
 // redactParseError keeps a password in DATABASE_URL out of error messages.

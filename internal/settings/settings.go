@@ -132,7 +132,8 @@ func (s *Store) Get(ctx context.Context, q postgres.Querier) (Record, error) {
 }
 
 // Put replaces the settings if they are still at version, and audits the
-// change.
+// change. Of concurrent writes based on one version exactly one succeeds;
+// the others are precondition_failed.
 func (s *Store) Put(ctx context.Context, a bangfu.Actor, version int, next Settings) (Record, error) {
 	next.fill()
 	if err := next.Check(); err != nil {
@@ -152,9 +153,16 @@ func (s *Store) Put(ctx context.Context, a bangfu.Actor, version int, next Setti
 			return err
 		}
 		now := s.Clock.Now()
-		if _, err := tx.Exec(ctx, `UPDATE settings SET data = $1, version = version + 1, updated_at = $2, updated_by = $3 WHERE id = 1`,
-			data, now, a.UserID); err != nil {
+		// The version is checked by the write itself: of writers that read
+		// the same version, the row lock lets one through and the rest find
+		// the version moved on.
+		tag, err := tx.Exec(ctx, `UPDATE settings SET data = $1, version = version + 1, updated_at = $2, updated_by = $3
+			WHERE id = 1 AND version = $4`, data, now, a.UserID, version)
+		if err != nil {
 			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return bangfu.Errorf(bangfu.EPRECONDITIONFAILED, "The settings were changed since version %d; reload them.", version)
 		}
 		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.SettingsChange,
 			Detail: map[string]any{"before": cur.Settings, "after": next}}); err != nil {

@@ -25,6 +25,7 @@ var statuses = map[string]int{
 	bangfu.EPRECONDITIONREQ:    http.StatusPreconditionRequired,
 	bangfu.ETOOLARGE:           http.StatusRequestEntityTooLarge,
 	bangfu.ETOOMANYREQUESTS:    http.StatusTooManyRequests,
+	bangfu.EUNAVAILABLE:        http.StatusServiceUnavailable,
 	bangfu.EINTERNAL:           http.StatusInternalServerError,
 }
 
@@ -36,7 +37,7 @@ var codes = map[int]string{
 	http.StatusNotFound:              bangfu.ENOTFOUND,
 	http.StatusMethodNotAllowed:      bangfu.ENOTFOUND,
 	http.StatusRequestEntityTooLarge: bangfu.ETOOLARGE,
-	http.StatusServiceUnavailable:    bangfu.EINTERNAL,
+	http.StatusServiceUnavailable:    bangfu.EUNAVAILABLE,
 }
 
 // Status returns the HTTP status of a domain error code.

@@ -7,6 +7,7 @@
 package router
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -58,8 +59,12 @@ type Router struct {
 	log    *slog.Logger
 	routes map[string]Route
 	// Pages renders errors of page routes; until it is set they are JSON.
-	Pages   PageErrors
-	metrics *httpMetrics
+	Pages PageErrors
+	// Classify, when set, translates an error of the storage edge before it
+	// is described (the wiring sets postgres.DB.Classify, which turns an
+	// unreachable database into unavailable).
+	Classify func(error) error
+	metrics  *httpMetrics
 }
 
 // New builds the router with its middleware, outermost first: request ID,
@@ -181,9 +186,15 @@ func (r *Router) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if r.Classify != nil {
+		err = r.Classify(err)
+	}
 	p := response.Describe(err)
-	if p.Unexpected {
+	switch {
+	case p.Unexpected:
 		r.log.Error("request failed", "request_id", requestID(c), "route", c.Path(), "error", err)
+	case p.Detail.Code == bangfu.EUNAVAILABLE:
+		r.log.Warn("request failed: unavailable", "request_id", requestID(c), "route", c.Path(), "error", errors.Unwrap(err))
 	}
 	var werr error
 	if r.forBrowser(c) {
