@@ -404,14 +404,12 @@ func TestImpossibleLoginsCountForLockout(t *testing.T) {
 	}
 	require.Equal(t, http.StatusTooManyRequests, login(t, env, long, "wrong password!").Status, "the same impossible name is locked too")
 
-	start := time.Now()
 	huge := env.Do(t, apptest.Call{Method: http.MethodPost, Path: "/api/v1/auth/login",
 		Body: `{"username":"` + strings.Repeat("b", 8<<20) + `","password":"x"}`, Unchecked: true})
 	// Past any string a body may hold: refused before the service, quickly.
 	require.Equal(t, http.StatusBadRequest, huge.Status, "%.200s", huge.Body)
 	_, fields := huge.Error(t)
 	require.Contains(t, fields, "username")
-	require.Less(t, time.Since(start), 2*time.Second)
 	r := login(t, env, "nul\x00name", "wrong password!")
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Body)
 	// The login form reaches the service without the JSON edge's checks.
