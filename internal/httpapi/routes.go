@@ -1,13 +1,10 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/bangfu/bangfu"
-	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/policy"
 )
 
@@ -33,10 +30,7 @@ func (api *API) routes() {
 	r.Handle(POST, "/api/v1/users", policy.UsersManage, api.createUser)
 	r.Handle(GET, "/api/v1/users", policy.UsersManage, api.listUsers)
 	r.Handle(GET, "/api/v1/users/:id", policy.UsersManage, api.getUser)
-	r.Handle(PATCH, "/api/v1/users/:id", policy.UsersManage, patchVersioned(
-		func(ctx context.Context, _ bangfu.Actor, id int64, version int, p directory.UserPatch) (directory.User, error) {
-			return api.Directory.UpdateUser(ctx, id, version, p)
-		}))
+	r.Handle(PATCH, "/api/v1/users/:id", policy.UsersManage, patchVersioned(api.Directory.UpdateUser))
 	r.Handle(POST, "/api/v1/schools", policy.SchoolsManage, api.createSchool)
 	r.Handle(GET, "/api/v1/schools", policy.SchoolsRead, list(api.Directory.ListSchools))
 	r.Handle(POST, "/api/v1/schools/:id/departments", policy.SchoolsManage, api.createDepartment)

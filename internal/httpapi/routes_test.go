@@ -165,7 +165,7 @@ func TestRecordRules(t *testing.T) {
 	require.NoError(t, err)
 	otherStudent, err := env.App.Graduates.CreateAccount(ctx, env.App.Directory, assigned.Actor(), neighbour.ID, graduate.AccountInput{Username: "other.student", Password: apptest.Password})
 	require.NoError(t, err)
-	deptSupervisor, err := env.App.Directory.CreateUser(ctx, directory.UserInput{Username: "dept.supervisor", Role: bangfu.RoleSupervisor,
+	deptSupervisor, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: "dept.supervisor", Role: bangfu.RoleSupervisor,
 		SchoolID: &school.ID, DepartmentID: &d2.ID, Password: apptest.Password})
 	require.NoError(t, err)
 	h, err := env.App.Graduates.AddHardship(ctx, assigned.Actor(), st.ID, graduate.HardshipInput{Category: "dibao", EvidenceType: "低保证", IssuingAuthority: "民政局"})
