@@ -39,6 +39,7 @@ func (api *API) routes() {
 	r.Handle(POST, "/api/v1/students", policy.StudentsWrite, api.createStudent)
 	r.Handle(GET, "/api/v1/students", policy.StudentsRead, api.listStudents)
 	r.Handle(POST, "/api/v1/students/import", policy.StudentsImport, api.importStudents)
+	r.Handle(POST, "/api/v1/students/reassign", policy.StudentsReassign, api.reassignStudents)
 	r.Handle(GET, "/api/v1/students/:id", policy.StudentsRead, api.getStudent)
 	r.Handle(PATCH, "/api/v1/students/:id", policy.StudentsWrite, patchVersioned(api.Graduates.Update))
 	r.Handle(POST, "/api/v1/students/:id/unmask", policy.StudentsUnmask, api.unmaskStudent)

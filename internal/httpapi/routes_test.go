@@ -43,6 +43,7 @@ var allowed = map[string][]bangfu.Role{
 	"POST /api/v1/students":                             {counselor, supervisor},
 	"GET /api/v1/students":                              {counselor, supervisor, province},
 	"POST /api/v1/students/import":                      {counselor, supervisor},
+	"POST /api/v1/students/reassign":                    {supervisor},
 	"GET /api/v1/students/:id":                          {counselor, supervisor, province},
 	"PATCH /api/v1/students/:id":                        {counselor, supervisor},
 	"POST /api/v1/students/:id/unmask":                  {counselor, supervisor},
