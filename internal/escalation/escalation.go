@@ -148,9 +148,9 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 	return bangfu.NewList(items, pg.Limit, func(e Escalation) int64 { return e.ID }), err
 }
 
-// mayAct reports whether a handles escalations of level: counselors level
+// MayAct reports whether a handles escalations of level: counselors level
 // 1, supervisors levels 1 and 2, province level 3.
-func mayAct(a bangfu.Actor, level int) bool {
+func MayAct(a bangfu.Actor, level int) bool {
 	switch a.Role {
 	case bangfu.RoleCounselor:
 		return level == 1
@@ -189,7 +189,7 @@ func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to st
 		if _, err := graduate.Access(ctx, tx, a, e.StudentID, false); err != nil {
 			return bangfu.NotFound("escalation")
 		}
-		if !mayAct(a, e.Level) {
+		if !MayAct(a, e.Level) {
 			return bangfu.Errorf(bangfu.EFORBIDDEN, "Level %d escalations are handled by %s.", e.Level, map[int]string{1: "the counselor or a supervisor", 2: "the school's supervisors", 3: "province staff"}[e.Level])
 		}
 		if err := p.Err(); err != nil {
