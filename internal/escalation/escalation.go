@@ -78,17 +78,12 @@ func (e *Escalation) maskFor(a bangfu.Actor) {
 	}
 }
 
-// ListQuery returns the SQL of one page of List (limit+1 rows) and its
-// arguments; exported so that benchmarks can issue the same SQL directly.
-func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
-	after := pg.After
-	if after == 0 {
-		after = 1<<63 - 1
-	}
+// scopeWhere limits a query over escalations e to the graduates a may
+// see. An escalation's school is its graduate's, so a school-wide scope
+// filters on it and the query walks (school_id, status, id) in order; a
+// narrower scope is the list of its graduates' ids, computed once.
+func scopeWhere(a bangfu.Actor) *postgres.Where {
 	w := &postgres.Where{}
-	// An escalation's school is its graduate's, so a school-wide scope
-	// filters on it and the query walks (school_id, status, id) in order; a
-	// narrower scope is the list of its graduates' ids, computed once.
 	switch sc := policy.ScopeOf(a); {
 	case sc.All:
 	case sc.SchoolID != nil && sc.DepartmentID == nil:
@@ -102,6 +97,37 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
 		w.Args = scoped.Args
 		w.Add("e.student_id = ANY(ARRAY(SELECT s.id FROM students s WHERE " + scoped.String() + "))")
 	}
+	return w
+}
+
+// CountOpen counts the open escalations (not yet acknowledged) of the
+// graduates a may see, by level: [0] is level 1.
+func (s *Service) CountOpen(ctx context.Context, a bangfu.Actor) ([3]int, error) {
+	var out [3]int
+	w := scopeWhere(a)
+	w.Add("e.status = 'open'")
+	rows, err := s.DB.Pool.Query(ctx, `SELECT e.level, count(*) FROM escalations e WHERE `+w.String()+` GROUP BY e.level`, w.Args...)
+	if err != nil {
+		return out, err
+	}
+	var level, n int
+	_, err = pgx.ForEachRow(rows, []any{&level, &n}, func() error {
+		if level >= 1 && level <= 3 {
+			out[level-1] = n
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ListQuery returns the SQL of one page of List (limit+1 rows) and its
+// arguments; exported so that benchmarks can issue the same SQL directly.
+func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
+	after := pg.After
+	if after == 0 {
+		after = 1<<63 - 1
+	}
+	w := scopeWhere(a)
 	w.Add("e.id < ?", after)
 	if f.Kind != "" {
 		w.Add("e.kind = ?", f.Kind)
