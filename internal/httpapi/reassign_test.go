@@ -13,7 +13,9 @@ func TestReassignStudents(t *testing.T) {
 	env := cl.env
 	a, b := env.MustStudent(t, cl.counselor), env.MustStudent(t, cl.counselor)
 	far := env.MustStudent(t, env.MustUser(t, counselor, &cl.other.ID))
-	body := func(to int64, ids ...int64) map[string]any { return map[string]any{"student_ids": ids, "counselor_id": to} }
+	body := func(to int64, ids ...int64) map[string]any {
+		return map[string]any{"student_ids": ids, "counselor_id": to}
+	}
 
 	r := env.Post(t, "/api/v1/students/reassign", cl.tok(t, cl.counselor), body(cl.colleague.ID, a.ID))
 	require.Equal(t, http.StatusForbidden, r.Status, "only supervisors reassign")
