@@ -45,7 +45,7 @@ type BarChart struct {
 const (
 	chartLeft   = 0.5  // % where bars start
 	chartRight  = 76.0 // % where 100% ends; values are written after it
-	headHeight  = 36.0 // room for the target labels
+	headHeight  = 24.0 // room for the target labels
 	rowHeight   = 44.0
 	labelHeight = 18.0
 	barHeight   = 16.0
@@ -87,17 +87,20 @@ func (ch BarChart) SVG() template.HTML {
 		fmt.Fprintf(&b, `<rect x="%.2f%%" y="%.1f" width="%.2f%%" height="%.1f" class="%s"/>`, chartLeft, y+labelHeight, ch.x(bar.Rate)-chartLeft, barHeight, cls)
 		fmt.Fprintf(&b, `<text x="%.2f%%" y="%.1f" class="value">%s</text>`, chartRight+1.5, y+labelHeight+barHeight-3, esc(bar.Value))
 	}
-	// Targets last, over the bars; their labels take turns in two rows so
-	// that close targets (70% and 90%) do not overlap.
+	// Targets last, over the bars. Their labels sit on one row, the lower
+	// target's to the left of its line and the higher's to the right, so
+	// that close targets (70% and 90%) never overlap, even on a phone.
 	for i, t := range ch.Targets {
 		x := ch.x(t.Rate)
-		ty := 13.0 + 16*float64(i%2)
-		anchor := "middle"
-		if x > chartRight-12 {
-			anchor = "end"
+		tx, anchor := x, "middle"
+		switch {
+		case len(ch.Targets) > 1 && i == 0:
+			tx, anchor = x-0.8, "end"
+		case len(ch.Targets) > 1 && i == len(ch.Targets)-1:
+			tx, anchor = x+0.8, "start"
 		}
-		fmt.Fprintf(&b, `<line x1="%.2f%%" y1="%.1f" x2="%.2f%%" y2="%.1f" class="target target-%d"/>`, x, ty+4, x, height-2, i)
-		fmt.Fprintf(&b, `<text x="%.2f%%" y="%.1f" text-anchor="%s" class="target-label">%s</text>`, x, ty, anchor, esc(t.Label))
+		fmt.Fprintf(&b, `<line x1="%.2f%%" y1="%.1f" x2="%.2f%%" y2="%.1f" class="target target-%d"/>`, x, 6.0, x, height-2, i)
+		fmt.Fprintf(&b, `<text x="%.2f%%" y="%.1f" text-anchor="%s" class="target-label">%s</text>`, tx, 16.0, anchor, esc(t.Label))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built above from numbers and escaped text only
