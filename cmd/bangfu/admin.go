@@ -56,7 +56,7 @@ func (p *program) user(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	u, err := a.Directory.CreateUser(ctx, in)
+	u, err := a.Directory.CreateUser(ctx, bangfu.Actor{}, in) // the system: an operator at the command line
 	if err != nil {
 		return err
 	}

@@ -89,9 +89,9 @@ func TestWorkerKilledMidJob(t *testing.T) {
 	a, err := app.New(ctx, cfg, slog.New(slog.DiscardHandler), app.Options{})
 	require.NoError(t, err)
 	defer a.Close()
-	school, err := a.Directory.CreateSchool(ctx, directory.SchoolInput{Code: "4144017777", Name: "重启测试学院"})
+	school, err := a.Directory.CreateSchool(ctx, bangfu.Actor{}, directory.SchoolInput{Code: "4144017777", Name: "重启测试学院"})
 	require.NoError(t, err)
-	u, err := a.Directory.CreateUser(ctx, directory.UserInput{Username: "mail.counselor", Role: bangfu.RoleCounselor,
+	u, err := a.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: "mail.counselor", Role: bangfu.RoleCounselor,
 		SchoolID: &school.ID, Email: "mail@example.edu.cn", Password: apptest.Password})
 	require.NoError(t, err)
 	require.NoError(t, a.DB.InTx(ctx, func(tx pgx.Tx) error {

@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a := &App{Config: cfg, Log: log, DB: db, Clock: opts.Clock, workers: opts.Workers}
 	a.Tokens = auth.NewTokens(cfg.TokenIssuer, cfg.TokenAudience, cfg.AccessTokenTTL, cfg.SigningKey, cfg.VerifyKeys, opts.Clock)
-	a.Directory = &directory.Service{DB: db, PasswordParams: pw}
+	a.Directory = &directory.Service{DB: db, Clock: opts.Clock, PasswordParams: pw}
 	a.Auth = &auth.Service{DB: db, Directory: a.Directory, Tokens: a.Tokens, RefreshTTL: cfg.RefreshTokenTTL, Clock: opts.Clock, Throttle: auth.DefaultThrottle}
 	a.Directory.OnUserChanged = a.Auth.RevokeUser
 	if a.Box, err = sealed.New(cfg.DataKey, cfg.PreviousDataKeys...); err != nil {

@@ -139,7 +139,7 @@ func (e *Env) Unique() int64 { return e.seq.Add(1) }
 func (e *Env) MustSchool(t testing.TB) directory.School {
 	t.Helper()
 	n := e.Unique()
-	s, err := e.App.Directory.CreateSchool(context.Background(), directory.SchoolInput{
+	s, err := e.App.Directory.CreateSchool(context.Background(), bangfu.Actor{}, directory.SchoolInput{
 		Code: fmt.Sprintf("41%08d", n), Name: fmt.Sprintf("测试学院%d", n), Region: "广州",
 	})
 	require.NoError(t, err)
@@ -149,7 +149,7 @@ func (e *Env) MustSchool(t testing.TB) directory.School {
 // MustDepartment creates a department of school.
 func (e *Env) MustDepartment(t testing.TB, schoolID int64) directory.Department {
 	t.Helper()
-	d, err := e.App.Directory.CreateDepartment(context.Background(), schoolID, fmt.Sprintf("系%d", e.Unique()))
+	d, err := e.App.Directory.CreateDepartment(context.Background(), bangfu.Actor{}, schoolID, fmt.Sprintf("系%d", e.Unique()))
 	require.NoError(t, err)
 	return d
 }
@@ -160,7 +160,7 @@ const Password = "correct horse battery"
 // MustUser creates a user of role in school (nil for province and admin).
 func (e *Env) MustUser(t testing.TB, role bangfu.Role, schoolID *int64) directory.User {
 	t.Helper()
-	u, err := e.App.Directory.CreateUser(context.Background(), directory.UserInput{
+	u, err := e.App.Directory.CreateUser(context.Background(), bangfu.Actor{}, directory.UserInput{
 		Username: fmt.Sprintf("%s%d", role, e.Unique()), Role: role, SchoolID: schoolID, Password: Password,
 	})
 	require.NoError(t, err)

@@ -21,6 +21,7 @@ const (
 	StudentUnmask     = "student.unmask"
 	StudentImport     = "student.import"
 	StudentAccount    = "student.account"
+	StudentReassign   = "student.reassign"
 	HardshipAdd       = "hardship.add"
 	HardshipVerify    = "hardship.verify"
 	HardshipExpire    = "hardship.expire"
@@ -35,6 +36,10 @@ const (
 	DestinationVerify = "destination.verify"
 	EscalationAct     = "escalation.act"
 	SettingsChange    = "settings.change"
+	UserCreate        = "user.create"
+	UserUpdate        = "user.update"
+	SchoolCreate      = "school.create"
+	DepartmentCreate  = "department.create"
 )
 
 // Entry is one line of the log.

@@ -52,6 +52,27 @@ var proofNeeded = map[string][]string{
 	"85": {"admission_notice", "employment_certificate", "other"},
 }
 
+// ProofFor returns the proof kinds code accepts, or nil when it needs no
+// proof.
+func ProofFor(code string) []string { return slices.Clone(proofNeeded[code]) }
+
+// NeedsEmployer reports whether code (an employment agreement or a labour
+// contract) needs the employer and its 统一社会信用代码.
+func NeedsEmployer(code string) bool { return code == "10" || code == "11" }
+
+// CodeList returns the codes in the order forms offer them: the
+// placements by number, then the unplaced codes 70, 71, 72.
+func CodeList() []string {
+	out := make([]string, 0, len(Codes))
+	for c := range Codes {
+		if !slices.Contains(Unplaced, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return append(out, Unplaced...)
+}
+
 // Destination is one record of a graduate's destination.
 type Destination struct {
 	ID          int64      `json:"id"`
@@ -121,7 +142,7 @@ func Check(in *Input) error {
 			p.Add("proof_ref", "is required for code "+in.Code+": the proof's number or file reference")
 		}
 	}
-	if in.Code == "10" || in.Code == "11" {
+	if NeedsEmployer(in.Code) {
 		if in.Employer == "" {
 			p.Add("employer", "is required for code "+in.Code)
 		}

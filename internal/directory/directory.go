@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/password"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
@@ -67,9 +68,13 @@ func (u User) Actor() bangfu.Actor {
 	return bangfu.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, SchoolID: u.SchoolID, DepartmentID: u.DepartmentID, StudentID: u.StudentID}
 }
 
-// Service reads and changes the directory.
+// Service reads and changes the directory. Every change made through
+// CreateSchool, CreateDepartment, CreateUser and UpdateUser is recorded in
+// the audit log, in the change's transaction, with the actor who made it (a
+// zero actor is the system: the command line, seed data).
 type Service struct {
 	DB             *postgres.DB
+	Clock          bangfu.Clock
 	PasswordParams password.Params
 	// OnUserChanged is called, inside the transaction, after a user is
 	// disabled, re-roled or re-schooled, or their password reset; auth uses it
@@ -86,8 +91,15 @@ type SchoolInput struct {
 	Region string `json:"region"`
 }
 
+func (s *Service) now() time.Time {
+	if s.Clock == nil {
+		return time.Now()
+	}
+	return s.Clock.Now()
+}
+
 // CreateSchool adds a school. The code is the ten-digit 学校标识码.
-func (s *Service) CreateSchool(ctx context.Context, in SchoolInput) (School, error) {
+func (s *Service) CreateSchool(ctx context.Context, a bangfu.Actor, in SchoolInput) (School, error) {
 	in.Code, in.Name, in.Region = strings.TrimSpace(in.Code), strings.TrimSpace(in.Name), strings.TrimSpace(in.Region)
 	var p bangfu.Problems
 	if in.Code == "" {
@@ -101,10 +113,17 @@ func (s *Service) CreateSchool(ctx context.Context, in SchoolInput) (School, err
 		return School{}, err
 	}
 	var sc School
-	err := s.DB.Pool.QueryRow(ctx, `INSERT INTO schools (code, name, region) VALUES ($1, $2, $3)
-		RETURNING id, code, name, region, created_at`, in.Code, in.Name, in.Region).
-		Scan(&sc.ID, &sc.Code, &sc.Name, &sc.Region, &sc.CreatedAt)
-	return sc, postgres.FormatError(err, "school")
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO schools (code, name, region) VALUES ($1, $2, $3)
+			RETURNING id, code, name, region, created_at`, in.Code, in.Name, in.Region).
+			Scan(&sc.ID, &sc.Code, &sc.Name, &sc.Region, &sc.CreatedAt)
+		if err != nil {
+			return postgres.FormatError(err, "school")
+		}
+		return audit.Record(ctx, tx, a, s.now(), audit.Event{Action: audit.SchoolCreate, SchoolID: sc.ID,
+			Detail: map[string]any{"code": sc.Code, "name": sc.Name}})
+	})
+	return sc, err
 }
 
 // ListSchools returns the schools a may see: all of them for admin and
@@ -142,7 +161,7 @@ func canSeeSchool(a bangfu.Actor, schoolID int64) error {
 }
 
 // CreateDepartment adds a department to a school.
-func (s *Service) CreateDepartment(ctx context.Context, schoolID int64, name string) (Department, error) {
+func (s *Service) CreateDepartment(ctx context.Context, a bangfu.Actor, schoolID int64, name string) (Department, error) {
 	name = strings.TrimSpace(name)
 	var p bangfu.Problems
 	p.Text("name", name, 100, true)
@@ -153,9 +172,16 @@ func (s *Service) CreateDepartment(ctx context.Context, schoolID int64, name str
 		return Department{}, err
 	}
 	var d Department
-	err := s.DB.Pool.QueryRow(ctx, `INSERT INTO departments (school_id, name) VALUES ($1, $2)
-		RETURNING id, school_id, name, created_at`, schoolID, name).Scan(&d.ID, &d.SchoolID, &d.Name, &d.CreatedAt)
-	return d, postgres.FormatError(err, "department")
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO departments (school_id, name) VALUES ($1, $2)
+			RETURNING id, school_id, name, created_at`, schoolID, name).Scan(&d.ID, &d.SchoolID, &d.Name, &d.CreatedAt)
+		if err != nil {
+			return postgres.FormatError(err, "department")
+		}
+		return audit.Record(ctx, tx, a, s.now(), audit.Event{Action: audit.DepartmentCreate, SchoolID: schoolID,
+			Detail: map[string]any{"department_id": d.ID, "name": d.Name}})
+	})
+	return d, err
 }
 
 // ListDepartments lists a school's departments, if a may see the school.
@@ -210,13 +236,30 @@ func checkPlacement(p *bangfu.Problems, role bangfu.Role, schoolID, departmentID
 	}
 }
 
-// CreateUser adds a user with a password.
-func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
-	return s.CreateUserTx(ctx, s.DB.Pool, in, nil)
+// CreateUser adds a user with a password, audited as a's doing.
+func (s *Service) CreateUser(ctx context.Context, a bangfu.Actor, in UserInput) (User, error) {
+	var u User
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if u, err = s.CreateUserTx(ctx, tx, in, nil); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, a, s.now(), audit.Event{Action: audit.UserCreate, SchoolID: deref(u.SchoolID),
+			Detail: map[string]any{"user_id": u.ID, "username": u.Username, "role": u.Role, "department_id": u.DepartmentID}})
+	})
+	return u, err
+}
+
+func deref(id *int64) int64 {
+	if id == nil {
+		return 0
+	}
+	return *id
 }
 
 // CreateUserTx adds a user on q; studentID links a student account to its
-// graduate file.
+// graduate file. The caller records the audit row (a graduate's account is
+// audited as student.account).
 func (s *Service) CreateUserTx(ctx context.Context, q postgres.Querier, in UserInput, studentID *int64) (User, error) {
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
@@ -301,9 +344,11 @@ type UserPatch struct {
 	Password     *string                `json:"password"`
 }
 
-// UpdateUser applies patch to user id if its version is still version.
-// It returns precondition_failed when someone changed the user in between.
-func (s *Service) UpdateUser(ctx context.Context, id int64, version int, patch UserPatch) (User, error) {
+// UpdateUser applies patch to user id if its version is still version, and
+// records which fields a changed (never a password, only that it was
+// reset). It returns precondition_failed when someone changed the user in
+// between.
+func (s *Service) UpdateUser(ctx context.Context, a bangfu.Actor, id int64, version int, patch UserPatch) (User, error) {
 	var out User
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
@@ -362,6 +407,29 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, version int, patch U
 		if err != nil {
 			return postgres.FormatError(err, "user")
 		}
+		changed := changedFields(before, out)
+		if len(changed) > 0 {
+			detail := map[string]any{"user_id": id}
+			for _, f := range changed {
+				switch f {
+				case "role":
+					detail["role"] = map[string]any{"from": before.Role, "to": out.Role}
+				case "school_id":
+					detail["school_id"] = map[string]any{"from": before.SchoolID, "to": out.SchoolID}
+				case "department_id":
+					detail["department_id"] = map[string]any{"from": before.DepartmentID, "to": out.DepartmentID}
+				case "disabled":
+					detail["disabled"] = out.Disabled
+				}
+			}
+			school := deref(out.SchoolID)
+			if school == 0 {
+				school = deref(before.SchoolID)
+			}
+			if err := audit.Record(ctx, tx, a, s.now(), audit.Event{Action: audit.UserUpdate, SchoolID: school, Fields: changed, Detail: detail}); err != nil {
+				return err
+			}
+		}
 		changedAccess := before.Role != out.Role || !eq(before.SchoolID, out.SchoolID) ||
 			!eq(before.DepartmentID, out.DepartmentID) || out.Disabled || before.PasswordHash != out.PasswordHash
 		if changedAccess && s.OnUserChanged != nil {
@@ -370,6 +438,44 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, version int, patch U
 		return nil
 	})
 	return out, err
+}
+
+// changedFields names the fields that differ between before and after;
+// "password" when the password was reset.
+func changedFields(before, after User) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		diff bool
+	}{
+		{"display_name", before.DisplayName != after.DisplayName},
+		{"email", before.Email != after.Email},
+		{"role", before.Role != after.Role},
+		{"school_id", !eq(before.SchoolID, after.SchoolID)},
+		{"department_id", !eq(before.DepartmentID, after.DepartmentID)},
+		{"disabled", before.Disabled != after.Disabled},
+		{"password", before.PasswordHash != after.PasswordHash},
+	} {
+		if f.diff {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// Counselors returns the enabled counselors of a's school, by name: the
+// people a supervisor assigns graduates to. Anyone without a school gets
+// none.
+func (s *Service) Counselors(ctx context.Context, a bangfu.Actor) ([]User, error) {
+	if a.SchoolID == nil {
+		return []User{}, nil
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT `+userColumns+` FROM users
+		WHERE school_id = $1 AND role = 'counselor' AND NOT disabled ORDER BY display_name, id`, *a.SchoolID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanUser)
 }
 
 func eq(a, b *int64) bool {

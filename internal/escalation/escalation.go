@@ -78,17 +78,12 @@ func (e *Escalation) maskFor(a bangfu.Actor) {
 	}
 }
 
-// ListQuery returns the SQL of one page of List (limit+1 rows) and its
-// arguments; exported so that benchmarks can issue the same SQL directly.
-func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
-	after := pg.After
-	if after == 0 {
-		after = 1<<63 - 1
-	}
+// scopeWhere limits a query over escalations e to the graduates a may
+// see. An escalation's school is its graduate's, so a school-wide scope
+// filters on it and the query walks (school_id, status, id) in order; a
+// narrower scope is the list of its graduates' ids, computed once.
+func scopeWhere(a bangfu.Actor) *postgres.Where {
 	w := &postgres.Where{}
-	// An escalation's school is its graduate's, so a school-wide scope
-	// filters on it and the query walks (school_id, status, id) in order; a
-	// narrower scope is the list of its graduates' ids, computed once.
 	switch sc := policy.ScopeOf(a); {
 	case sc.All:
 	case sc.SchoolID != nil && sc.DepartmentID == nil:
@@ -102,6 +97,37 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
 		w.Args = scoped.Args
 		w.Add("e.student_id = ANY(ARRAY(SELECT s.id FROM students s WHERE " + scoped.String() + "))")
 	}
+	return w
+}
+
+// CountOpen counts the open escalations (not yet acknowledged) of the
+// graduates a may see, by level: [0] is level 1.
+func (s *Service) CountOpen(ctx context.Context, a bangfu.Actor) ([3]int, error) {
+	var out [3]int
+	w := scopeWhere(a)
+	w.Add("e.status = 'open'")
+	rows, err := s.DB.Pool.Query(ctx, `SELECT e.level, count(*) FROM escalations e WHERE `+w.String()+` GROUP BY e.level`, w.Args...)
+	if err != nil {
+		return out, err
+	}
+	var level, n int
+	_, err = pgx.ForEachRow(rows, []any{&level, &n}, func() error {
+		if level >= 1 && level <= 3 {
+			out[level-1] = n
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ListQuery returns the SQL of one page of List (limit+1 rows) and its
+// arguments; exported so that benchmarks can issue the same SQL directly.
+func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
+	after := pg.After
+	if after == 0 {
+		after = 1<<63 - 1
+	}
+	w := scopeWhere(a)
 	w.Add("e.id < ?", after)
 	if f.Kind != "" {
 		w.Add("e.kind = ?", f.Kind)
@@ -148,9 +174,9 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 	return bangfu.NewList(items, pg.Limit, func(e Escalation) int64 { return e.ID }), err
 }
 
-// mayAct reports whether a handles escalations of level: counselors level
+// MayAct reports whether a handles escalations of level: counselors level
 // 1, supervisors levels 1 and 2, province level 3.
-func mayAct(a bangfu.Actor, level int) bool {
+func MayAct(a bangfu.Actor, level int) bool {
 	switch a.Role {
 	case bangfu.RoleCounselor:
 		return level == 1
@@ -191,7 +217,7 @@ func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to st
 		} else if err != nil {
 			return err
 		}
-		if !mayAct(a, e.Level) {
+		if !MayAct(a, e.Level) {
 			return bangfu.Errorf(bangfu.EFORBIDDEN, "Level %d escalations are handled by %s.", e.Level, map[int]string{1: "the counselor or a supervisor", 2: "the school's supervisors", 3: "province staff"}[e.Level])
 		}
 		if err := p.Err(); err != nil {

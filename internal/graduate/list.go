@@ -22,6 +22,8 @@ type Filter struct {
 	CounselorID *int64
 	SchoolID    *int64
 	Overdue     *bool
+	// Unassigned keeps the files no counselor is assigned to.
+	Unassigned bool
 }
 
 // Check validates the filter values.
@@ -75,6 +77,9 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page, today bangfu.Date) (str
 	}
 	if f.Overdue != nil {
 		w.Add("s.overdue = ?", *f.Overdue)
+	}
+	if f.Unassigned {
+		w.Add("s.counselor_id IS NULL")
 	}
 	if f.Q != "" {
 		prefix := likePrefix(f.Q)

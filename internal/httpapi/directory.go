@@ -16,7 +16,7 @@ func (api *API) createSchool(c echo.Context) error {
 	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	sc, err := api.Directory.CreateSchool(request.Context(c), in)
+	sc, err := api.Directory.CreateSchool(request.Context(c), request.Actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (api *API) createDepartment(c echo.Context) error {
 	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	d, err := api.Directory.CreateDepartment(request.Context(c), id, in.Name)
+	d, err := api.Directory.CreateDepartment(request.Context(c), request.Actor(c), id, in.Name)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (api *API) createUser(c echo.Context) error {
 	if err := request.Bind(c, &in); err != nil {
 		return err
 	}
-	u, err := api.Directory.CreateUser(request.Context(c), in)
+	u, err := api.Directory.CreateUser(request.Context(c), request.Actor(c), in)
 	if err != nil {
 		return err
 	}

@@ -81,12 +81,14 @@ func (api *API) verifyLedger(c echo.Context) error {
 }
 
 func (api *API) reviewLedger(c echo.Context) error {
-	q, err := request.Params(c, "school_id", "student_id", "author_id", "kind", "since", "until", "limit", "cursor")
+	q, err := request.Params(c, "school_id", "student_id", "author_id", "department_id", "counselor_id", "category", "overdue",
+		"kind", "since", "until", "limit", "cursor")
 	if err != nil {
 		return err
 	}
 	f := ledger.ReviewFilter{
 		SchoolID: q.ID("school_id"), StudentID: q.ID("student_id"), AuthorID: q.ID("author_id"),
+		DepartmentID: q.ID("department_id"), CounselorID: q.ID("counselor_id"), Category: q.String("category"), Overdue: q.Bool("overdue"),
 		Kind: q.String("kind"), Since: q.Time("since"), Until: q.Time("until"),
 	}
 	limit := q.Limit()

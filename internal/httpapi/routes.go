@@ -1,13 +1,10 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/bangfu/bangfu"
-	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/policy"
 )
 
@@ -33,10 +30,7 @@ func (api *API) routes() {
 	r.Handle(POST, "/api/v1/users", policy.UsersManage, api.createUser)
 	r.Handle(GET, "/api/v1/users", policy.UsersManage, api.listUsers)
 	r.Handle(GET, "/api/v1/users/:id", policy.UsersManage, api.getUser)
-	r.Handle(PATCH, "/api/v1/users/:id", policy.UsersManage, patchVersioned(
-		func(ctx context.Context, _ bangfu.Actor, id int64, version int, p directory.UserPatch) (directory.User, error) {
-			return api.Directory.UpdateUser(ctx, id, version, p)
-		}))
+	r.Handle(PATCH, "/api/v1/users/:id", policy.UsersManage, patchVersioned(api.Directory.UpdateUser))
 	r.Handle(POST, "/api/v1/schools", policy.SchoolsManage, api.createSchool)
 	r.Handle(GET, "/api/v1/schools", policy.SchoolsRead, list(api.Directory.ListSchools))
 	r.Handle(POST, "/api/v1/schools/:id/departments", policy.SchoolsManage, api.createDepartment)
@@ -45,6 +39,7 @@ func (api *API) routes() {
 	r.Handle(POST, "/api/v1/students", policy.StudentsWrite, api.createStudent)
 	r.Handle(GET, "/api/v1/students", policy.StudentsRead, api.listStudents)
 	r.Handle(POST, "/api/v1/students/import", policy.StudentsImport, api.importStudents)
+	r.Handle(POST, "/api/v1/students/reassign", policy.StudentsReassign, api.reassignStudents)
 	r.Handle(GET, "/api/v1/students/:id", policy.StudentsRead, api.getStudent)
 	r.Handle(PATCH, "/api/v1/students/:id", policy.StudentsWrite, patchVersioned(api.Graduates.Update))
 	r.Handle(POST, "/api/v1/students/:id/unmask", policy.StudentsUnmask, api.unmaskStudent)

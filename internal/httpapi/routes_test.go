@@ -43,6 +43,7 @@ var allowed = map[string][]bangfu.Role{
 	"POST /api/v1/students":                             {counselor, supervisor},
 	"GET /api/v1/students":                              {counselor, supervisor, province},
 	"POST /api/v1/students/import":                      {counselor, supervisor},
+	"POST /api/v1/students/reassign":                    {supervisor},
 	"GET /api/v1/students/:id":                          {counselor, supervisor, province},
 	"PATCH /api/v1/students/:id":                        {counselor, supervisor},
 	"POST /api/v1/students/:id/unmask":                  {counselor, supervisor},
@@ -84,6 +85,31 @@ var allowed = map[string][]bangfu.Role{
 
 	"GET /notifications":           everyone,
 	"POST /notifications/:id/read": everyone,
+
+	"POST /my/plan/acknowledge":           {student},
+	"POST /my/destination":                {student},
+	"GET /escalations":                    {counselor, supervisor, province},
+	"POST /escalations/:id/acknowledge":   {counselor, supervisor, province},
+	"POST /escalations/:id/resolve":       {counselor, supervisor, province},
+	"GET /review":                         {counselor, supervisor, province},
+	"GET /counselors":                     {supervisor},
+	"POST /counselors/reassign":           {supervisor},
+	"GET /verify":                         {supervisor},
+	"POST /verify/destinations/:id":       {supervisor},
+	"POST /verify/hardships/:id/:hid":     {supervisor},
+	"GET /reports":                        {counselor, supervisor, province},
+	"GET /admin/users/new":                {admin},
+	"POST /admin/users":                   {admin},
+	"GET /admin/users/:id":                {admin},
+	"POST /admin/users/:id":               {admin},
+	"POST /admin/users/:id/password":      {admin},
+	"POST /admin/users/:id/disabled":      {admin},
+	"GET /admin/schools":                  {admin},
+	"POST /admin/schools":                 {admin},
+	"GET /admin/schools/:id":              {admin},
+	"POST /admin/schools/:id/departments": {admin},
+	"GET /admin/settings":                 {admin},
+	"POST /admin/settings":                {admin},
 }
 
 var (
@@ -168,7 +194,7 @@ func TestRecordRules(t *testing.T) {
 	require.NoError(t, err)
 	otherStudent, err := env.App.Graduates.CreateAccount(ctx, env.App.Directory, assigned.Actor(), neighbour.ID, graduate.AccountInput{Username: "other.student", Password: apptest.Password})
 	require.NoError(t, err)
-	deptSupervisor, err := env.App.Directory.CreateUser(ctx, directory.UserInput{Username: "dept.supervisor", Role: bangfu.RoleSupervisor,
+	deptSupervisor, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: "dept.supervisor", Role: bangfu.RoleSupervisor,
 		SchoolID: &school.ID, DepartmentID: &d2.ID, Password: apptest.Password})
 	require.NoError(t, err)
 	h, err := env.App.Graduates.AddHardship(ctx, assigned.Actor(), st.ID, graduate.HardshipInput{Category: "dibao", EvidenceType: "低保证", IssuingAuthority: "民政局"})

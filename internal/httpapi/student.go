@@ -47,6 +47,19 @@ func (api *API) listStudents(c echo.Context) error {
 	return c.JSON(http.StatusOK, l)
 }
 
+// reassignStudents hands one or many graduates over to another counselor.
+func (api *API) reassignStudents(c echo.Context) error {
+	var in graduate.Reassignment
+	if err := request.Bind(c, &in); err != nil {
+		return err
+	}
+	out, err := api.Graduates.Reassign(request.Context(c), request.Actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 func (api *API) getStudent(c echo.Context) error {
 	id, err := request.PathID(c, "id")
 	if err != nil {

@@ -19,14 +19,26 @@ import (
 )
 
 // ReviewFilter narrows a ledger review. Every filter applies within the
-// actor's scope.
+// actor's scope. DepartmentID, CounselorID, Category and Overdue select
+// entries by their graduate: of a department, assigned to a counselor,
+// with a verified, unexpired hardship category, or whose follow-up is
+// overdue.
 type ReviewFilter struct {
-	SchoolID  *int64
-	StudentID *int64
-	AuthorID  *int64
-	Kind      string
-	Since     *time.Time // recorded at or after
-	Until     *time.Time // recorded before
+	SchoolID     *int64
+	StudentID    *int64
+	AuthorID     *int64
+	DepartmentID *int64
+	CounselorID  *int64
+	Category     string
+	Overdue      *bool
+	Kind         string
+	Since        *time.Time // recorded at or after
+	Until        *time.Time // recorded before
+}
+
+// byGraduate reports whether f selects entries by their graduate's file.
+func (f ReviewFilter) byGraduate() bool {
+	return f.DepartmentID != nil || f.CounselorID != nil || f.Category != "" || f.Overdue != nil
 }
 
 // ReviewCursor continues a review after the entry it names.
@@ -78,8 +90,12 @@ type ReviewEntry struct {
 // scope narrower than a school (a department, a caseload) is the list of
 // its graduates' ids, computed once, that the walk filters by; written as
 // a join the planner would instead read every entry of those graduates and
-// sort them. The graduate's name is read only for the rows returned.
-func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int) (string, []any) {
+// sort them. Filters on the graduate's file (department, counselor,
+// category, overdue) probe each entry's graduate by primary key as the walk
+// goes, so that it still stops at the limit. The graduate's name is read
+// only for the rows returned. today is the day hardship evidence must be
+// valid on for the category filter.
+func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int, today bangfu.Date) (string, []any) {
 	w := &postgres.Where{}
 	sc := policy.ScopeOf(a)
 	if sc.SchoolID != nil {
@@ -105,6 +121,25 @@ func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int)
 	}
 	if after != nil {
 		w.Add("(l.recorded_at, l.student_id, l.seq) < (?, ?, ?)", after.RecordedAt, after.StudentID, after.Seq)
+	}
+	if f.byGraduate() {
+		g := &postgres.Where{Args: w.Args}
+		g.Add("s.id = l.student_id")
+		if f.DepartmentID != nil {
+			g.Add("s.department_id = ?", *f.DepartmentID)
+		}
+		if f.CounselorID != nil {
+			g.Add("s.counselor_id = ?", *f.CounselorID)
+		}
+		if f.Overdue != nil {
+			g.Add("s.overdue = ?", *f.Overdue)
+		}
+		if f.Category != "" {
+			g.Add(`EXISTS (SELECT 1 FROM hardships h WHERE h.student_id = s.id AND h.category = ? AND h.status = 'verified'
+				AND (h.valid_until IS NULL OR h.valid_until >= ?::date))`, f.Category, today.Time())
+		}
+		w.Args = g.Args
+		w.Add("EXISTS (SELECT 1 FROM students s WHERE " + g.String() + ")")
 	}
 	cols := strings.Split(entryColumns, ",")
 	for i, c := range cols {
@@ -149,6 +184,9 @@ func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cu
 	if f.Kind != "" && !slices.Contains(append(slices.Clone(Kinds), "correction"), f.Kind) {
 		p.Add("kind", "must be one of contact, referral, note, outcome, correction")
 	}
+	if f.Category != "" && !slices.Contains(graduate.Categories, f.Category) {
+		p.Add("category", "must be one of "+strings.Join(graduate.Categories, ", "))
+	}
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
 		p.Add("until", "must be after since")
 	}
@@ -158,7 +196,7 @@ func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cu
 	if err := p.Err(); err != nil {
 		return ReviewPage{}, err
 	}
-	sql, args := ReviewQuery(a, f, after, limit)
+	sql, args := ReviewQuery(a, f, after, limit, bangfu.Today(s.Clock))
 	rows, err := s.DB.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return ReviewPage{}, err

@@ -33,6 +33,7 @@ const (
 	StudentsWrite     Action = "students:write"
 	StudentsUnmask    Action = "students:unmask"
 	StudentsImport    Action = "students:import"
+	StudentsReassign  Action = "students:reassign"
 	AccountsCreate    Action = "students:account"
 	HardshipsWrite    Action = "hardships:write"
 	HardshipsVerify   Action = "hardships:verify"
@@ -79,6 +80,7 @@ var table = map[Action][]bangfu.Role{
 	StudentsWrite:     {counselor, supervisor},
 	StudentsUnmask:    {counselor, supervisor},
 	StudentsImport:    {counselor, supervisor},
+	StudentsReassign:  {supervisor},
 	AccountsCreate:    {counselor, supervisor},
 	HardshipsWrite:    {counselor, supervisor},
 	HardshipsVerify:   {supervisor},

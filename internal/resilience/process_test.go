@@ -198,9 +198,9 @@ func newWorld(t *testing.T, dbURL string, env map[string]string, n int) *world {
 	require.NoError(t, err)
 	t.Cleanup(a.Close)
 	w := &world{app: a, env: env}
-	school, err := a.Directory.CreateSchool(ctx, directory.SchoolInput{Code: "4144016666", Name: "韧性测试学院"})
+	school, err := a.Directory.CreateSchool(ctx, bangfu.Actor{}, directory.SchoolInput{Code: "4144016666", Name: "韧性测试学院"})
 	require.NoError(t, err)
-	w.counselor, err = a.Directory.CreateUser(ctx, directory.UserInput{Username: "chaos.counselor", Role: bangfu.RoleCounselor,
+	w.counselor, err = a.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: "chaos.counselor", Role: bangfu.RoleCounselor,
 		SchoolID: &school.ID, Email: "chaos@example.edu.cn", Password: "a long password"})
 	require.NoError(t, err)
 	active := "active"

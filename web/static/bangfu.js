@@ -2,7 +2,29 @@
 // - [data-check-all=NAME]: a checkbox that checks or clears every checkbox named NAME in its form.
 // - form[data-confirm]: asks before submitting.
 // - form[data-busy]: on submit, disables its buttons and shows the text of data-busy (large uploads).
+// - form[data-proof-rules=ID]: marks the row of table ID (tr[data-code]) for the destination code chosen,
+//   and writes what it needs into the form's [data-rule-hint].
+// - .js-only: shown only when this script runs (html gets the class "js").
 "use strict";
+document.documentElement.classList.add("js");
+function markProofRule(f) {
+  var rules = document.getElementById(f.getAttribute("data-proof-rules"));
+  var code = f.elements.code ? f.elements.code.value : "";
+  if (!rules) { return; }
+  var hint = f.querySelector("[data-rule-hint]");
+  var text = "";
+  rules.querySelectorAll("tr[data-code]").forEach(function (r) {
+    var on = r.getAttribute("data-code") === code;
+    r.classList.toggle("current", on);
+    if (on && r.cells.length > 1) { text = r.cells[1].textContent; }
+  });
+  if (hint) { hint.textContent = text.replace(/\s+/g, " ").trim(); }
+}
+document.querySelectorAll("form[data-proof-rules]").forEach(markProofRule);
+document.addEventListener("change", function (e) {
+  var f = e.target.form;
+  if (f && f.hasAttribute("data-proof-rules") && e.target.name === "code") { markProofRule(f); }
+});
 document.addEventListener("change", function (e) {
   var t = e.target;
   if (t.matches && t.matches("[data-check-all]")) {

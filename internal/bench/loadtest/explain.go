@@ -58,7 +58,7 @@ func KeyQueries(s *Sample, now time.Time) []PlannedQuery {
 		if sup.DepartmentID != nil {
 			kind = "department"
 		}
-		sql, args = ledger.ReviewQuery(*sup, ledger.ReviewFilter{Kind: "contact", Since: &since}, nil, 50)
+		sql, args = ledger.ReviewQuery(*sup, ledger.ReviewFilter{Kind: "contact", Since: &since}, nil, 50, today)
 		add("ledger review ("+kind+" supervisor, contacts in 30 days)", sql, args)
 		sql, args = escalation.ListQuery(*sup, escalation.Filter{Status: "open"}, bangfu.Page{Limit: 50})
 		add("escalation list ("+kind+" supervisor, open)", sql, args)

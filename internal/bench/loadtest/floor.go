@@ -321,7 +321,7 @@ func (f *Floor) review(w http.ResponseWriter, r *http.Request, a bangfu.Actor) e
 		filter.Since = &t
 	}
 	n := limit(r)
-	sql, args := ledger.ReviewQuery(a, filter, nil, n)
+	sql, args := ledger.ReviewQuery(a, filter, nil, n, bangfu.Today(f.Clock))
 	rows, err := f.queryValues(r.Context(), sql, args...)
 	if err != nil {
 		return err

@@ -1,0 +1,249 @@
+package webui
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/destination"
+	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/http/request"
+	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/notify"
+	"github.com/bangfu/bangfu/internal/plan"
+)
+
+// The student portal: the graduate's own plan (and acknowledging it),
+// their counselor and next follow-up, the ledger entries shared with them,
+// and their destination with a form to report a new one.
+
+func init() { homes[bangfu.RoleStudent] = (*UI).portal }
+
+// ownView is what the portal shows of the graduate's own file and
+// destination. It is the one place the portal reads them, so that what a
+// graduate sees of their own case changes here only.
+type ownView struct {
+	File        graduate.Student
+	Destination destination.History
+}
+
+func (ui *UI) ownView(ctx context.Context, a bangfu.Actor, id int64) (ownView, error) {
+	var v ownView
+	var err error
+	if v.File, err = ui.Graduates.Get(ctx, a, id); err != nil {
+		return v, err
+	}
+	v.Destination, err = ui.Destinations.Get(ctx, a, id)
+	return v, err
+}
+
+type portalData struct {
+	// Linked is false for a student account with no file (nothing to show).
+	Linked bool
+	ownView
+	Plan    *plan.Plan
+	Entries []timelineEntry
+	// Report is the form for reporting a new destination.
+	Report        destinationForm
+	Notifications []notify.Notification
+	// Theirs and Yours are the two versions of a stale destination report.
+	Theirs *destination.Destination
+	Yours  *destination.Input
+}
+
+// timelineEntry is a ledger entry with the entries that correct it.
+type timelineEntry struct {
+	ledger.Entry
+	Corrections []ledger.Entry
+}
+
+// timeline orders entries newest first, each correction beside what it
+// corrects.
+func timeline(entries []ledger.Entry) []timelineEntry {
+	var out []timelineEntry
+	index := map[int]int{}
+	for _, e := range entries {
+		if e.CorrectsSeq != nil {
+			if i, ok := index[*e.CorrectsSeq]; ok {
+				out[i].Corrections = append(out[i].Corrections, e)
+				continue
+			}
+		}
+		index[e.Seq] = len(out)
+		out = append(out, timelineEntry{Entry: e})
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// destinationForm describes the destination form: the codes in order, the
+// proof kinds, and the proof each code needs, from the destination rules.
+type destinationForm struct {
+	// Base is the id of the current record the report replaces (0: none).
+	Base       int64
+	Codes      []string
+	ProofKinds []string
+	Rules      []proofRule
+	// Open is false after the change deadline, when only a supervisor may
+	// change the destination.
+	Open     bool
+	Deadline bangfu.Date
+}
+
+type proofRule struct {
+	Code     string
+	Proof    []string
+	Employer bool
+}
+
+func newDestinationForm(base *destination.Destination, graduationYear int, today bangfu.Date) destinationForm {
+	f := destinationForm{Codes: destination.CodeList(), ProofKinds: destination.ProofKinds,
+		Deadline: destination.ChangeDeadline(graduationYear)}
+	f.Open = !today.After(f.Deadline)
+	if base != nil {
+		f.Base = base.ID
+	}
+	for _, c := range f.Codes {
+		f.Rules = append(f.Rules, proofRule{Code: c, Proof: destination.ProofFor(c), Employer: destination.NeedsEmployer(c)})
+	}
+	return f
+}
+
+// portal is the student's home page.
+func (ui *UI) portal(c echo.Context) error {
+	p, err := ui.userPage(c)
+	if err != nil {
+		return err
+	}
+	if err := ui.fillPortal(c, p); err != nil {
+		return err
+	}
+	return ui.render(c, http.StatusOK, "student", p)
+}
+
+// fillPortal reads everything the portal shows into p.
+func (ui *UI) fillPortal(c echo.Context, p *Page) error {
+	ctx, a := request.Context(c), p.Actor
+	p.Title = p.T("portal.title")
+	d := portalData{}
+	p.Data = &d
+	if a.StudentID == nil {
+		return nil
+	}
+	id := *a.StudentID
+	d.Linked = true
+	var err error
+	if d.ownView, err = ui.ownView(ctx, a, id); err != nil {
+		return err
+	}
+	switch pl, err := ui.Plans.Get(ctx, a, id); {
+	case bangfu.ErrorCode(err) == bangfu.ENOTFOUND:
+	case err != nil:
+		return err
+	default:
+		d.Plan = &pl
+	}
+	var entries []ledger.Entry
+	pg := bangfu.Page{Limit: bangfu.MaxPageLimit}
+	for range 10 { // at most 2,000 entries shared with one graduate
+		l, err := ui.Ledger.List(ctx, a, id, pg)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, l.Items...)
+		if l.NextCursor == "" {
+			break
+		}
+		pg.After = int64(l.Items[len(l.Items)-1].Seq)
+	}
+	d.Entries = timeline(entries)
+	d.Report = newDestinationForm(d.Destination.Current, d.File.GraduationYear, bangfu.Today(ui.Clock))
+	unread, err := ui.Notify.List(ctx, a, true, bangfu.Page{Limit: 5})
+	if err != nil {
+		return err
+	}
+	d.Notifications = unread.Items
+	return nil
+}
+
+// acknowledgePlan records that the student read the plan revision the
+// form names.
+func (ui *UI) acknowledgePlan(c echo.Context) error {
+	if err := postForm(c); err != nil {
+		return err
+	}
+	a := request.Actor(c)
+	if a.StudentID == nil {
+		return bangfu.NotFound("plan")
+	}
+	revision, _ := strconv.Atoi(c.FormValue("revision"))
+	_, err := ui.Plans.Acknowledge(request.Context(c), a, *a.StudentID, revision)
+	if FormProblem(err) {
+		p, perr := ui.userPage(c)
+		if perr != nil {
+			return perr
+		}
+		if perr := ui.fillPortal(c, p); perr != nil {
+			return perr
+		}
+		status := ui.formFailed(c, p, err)
+		p.Form = nil // the plan form has nothing to keep; the destination form stays empty
+		return ui.render(c, status, "student", p)
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, "portal.acknowledged", "/#plan")
+}
+
+// destinationInput reads the destination form.
+func destinationInput(c echo.Context) destination.Input {
+	return destination.Input{
+		Code: c.FormValue("code"), Employer: c.FormValue("employer"), CreditCode: c.FormValue("credit_code"),
+		Position: c.FormValue("position"), Region: c.FormValue("region"), ProofKind: c.FormValue("proof_kind"),
+		ProofRef: c.FormValue("proof_ref"), Note: c.FormValue("note"),
+	}
+}
+
+// reportDestination records the destination the student reports, replacing
+// the record they saw (the form's base). When someone changed it meanwhile
+// the form comes back with both versions.
+func (ui *UI) reportDestination(c echo.Context) error {
+	if err := postForm(c); err != nil {
+		return err
+	}
+	a := request.Actor(c)
+	if a.StudentID == nil {
+		return bangfu.NotFound("graduate file")
+	}
+	var base *int64
+	if v, err := strconv.ParseInt(c.FormValue("base"), 10, 64); err == nil && v > 0 {
+		base = &v
+	}
+	in := destinationInput(c)
+	_, err := ui.Destinations.Put(request.Context(c), a, *a.StudentID, base, in)
+	if FormProblem(err) {
+		p, perr := ui.userPage(c)
+		if perr != nil {
+			return perr
+		}
+		if perr := ui.fillPortal(c, p); perr != nil {
+			return perr
+		}
+		status := ui.formFailed(c, p, err)
+		if code := bangfu.ErrorCode(err); code == bangfu.EPRECONDITIONFAILED || code == bangfu.EPRECONDITIONREQ {
+			d := p.Data.(*portalData)
+			d.Theirs, d.Yours = d.Destination.Current, &in
+			p.Error = p.T("form.stale")
+		}
+		return ui.render(c, status, "student", p)
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, "portal.reported", "/#destination")
+}
