@@ -68,7 +68,11 @@ CREATE TABLE roster_places (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     cohort_id       bigint NOT NULL REFERENCES cohorts (id),
     student_id      bigint NOT NULL REFERENCES students (id),
-    school_id       bigint NOT NULL REFERENCES schools (id),
+    -- The graduate's school (a file never changes school), for quotas and
+    -- scopes. No foreign key of its own: the build inserts 100,000 places
+    -- of a few hundred schools at once, and checking the key locks the
+    -- same school rows again for every place.
+    school_id       bigint NOT NULL,
     status          text NOT NULL CONSTRAINT roster_places_status_check CHECK (status IN (
                         'nominated', 'confirmed', 'attending', 'completed', 'waitlisted', 'declined', 'withdrawn')),
     -- When the graduate became eligible: the waitlist's order.
@@ -85,12 +89,14 @@ CREATE INDEX roster_places_cohort_idx ON roster_places (cohort_id, status, schoo
 CREATE INDEX roster_places_student_idx ON roster_places (student_id, cohort_id);
 CREATE INDEX roster_places_completed_idx ON roster_places (student_id) WHERE status = 'completed';
 
--- Every change of a place, append-only. The cohort and the graduate are
--- the place's, copied for the indexes (no foreign keys of their own: a
--- build writes 100,000 events at once, and each key checked locks a row).
+-- Every change of a place, append-only, written only with its place in
+-- one transaction (and places are never deleted). The cohort and the
+-- graduate are the place's, copied for the indexes. No foreign keys: a
+-- build writes 100,000 events at once, and every key checked is a query
+-- and a row lock of its own.
 CREATE TABLE roster_events (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    place_id     bigint NOT NULL REFERENCES roster_places (id),
+    place_id     bigint NOT NULL,
     cohort_id    bigint NOT NULL,
     student_id   bigint NOT NULL,
     from_status  text NOT NULL,
