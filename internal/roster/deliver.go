@@ -255,7 +255,9 @@ func (s *Service) deliver(ctx context.Context, client *http.Client, eventID int6
 	ts := strconv.FormatInt(s.Clock.Now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return err
+		// Not err: it would quote the URL, which may carry a token, into
+		// River's log.
+		return errors.New("roster_deliver: the base's webhook URL is not a URL")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "bangfu-roster/1")
