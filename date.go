@@ -62,6 +62,20 @@ const (
 	MaxYear = 2100
 )
 
+// UnmarshalJSON reads "2006-01-02", as MarshalJSON writes it.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return err
+	}
+	*d = Date{t}
+	return nil
+}
+
 // ParseDate reads "2006-01-02" input for field, recording a problem when it
 // is not a date from MinYear to MaxYear. Empty input is nil.
 func ParseDate(p *Problems, field, s string) *Date {

@@ -36,6 +36,14 @@ var owners = map[string]string{
 	"notifications":     "internal/notify",
 	"settings":          "internal/settings",
 	"schema_migrations": "internal/postgres",
+
+	"training_bases":           "internal/roster",
+	"cohorts":                  "internal/roster",
+	"roster_build_epochs":      "internal/roster",
+	"roster_places":            "internal/roster",
+	"roster_events":            "internal/roster",
+	"roster_deliveries":        "internal/roster",
+	"roster_delivery_attempts": "internal/roster",
 }
 
 // exempt are trees that write tables for a reason of their own: the
@@ -44,9 +52,9 @@ var exempt = []string{"internal/bench/", "internal/synthetic/", "internal/loadte
 
 var (
 	createTable = regexp.MustCompile(`(?i)CREATE TABLE\s+(?:IF NOT EXISTS\s+)?([a-z_][a-z0-9_]*)`)
-	// A write names its table; "FOR UPDATE" and "DO UPDATE" lock or
-	// resolve a conflict and write no other table.
-	write = regexp.MustCompile(`(?i)(\bFOR\s+|\bDO\s+)?\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY)\s+([a-z_][a-z0-9_]*)`)
+	// A write names its table; "FOR [NO KEY] UPDATE" and "DO UPDATE" lock
+	// or resolve a conflict and write no other table.
+	write = regexp.MustCompile(`(?i)(\bFOR\s+(?:NO\s+KEY\s+)?|\bDO\s+)?\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY)\s+([a-z_][a-z0-9_]*)`)
 )
 
 // TestEveryTableHasAnOwner: a new table needs a decision about who writes it.

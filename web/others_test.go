@@ -521,7 +521,8 @@ func TestWrongRoleIsRefused(t *testing.T) {
 	w := newWorld(t)
 	env := w.env
 	users := map[bangfu.Role]directory.User{bangfu.RoleStudent: w.own, bangfu.RoleCounselor: w.counselor,
-		bangfu.RoleSupervisor: w.supervisor, bangfu.RoleProvince: w.province, bangfu.RoleAdmin: w.admin}
+		bangfu.RoleSupervisor: w.supervisor, bangfu.RoleProvince: w.province, bangfu.RoleAdmin: w.admin,
+		bangfu.RoleBase: env.MustUser(t, bangfu.RoleBase, nil)}
 	clients := map[bangfu.Role]*http.Client{}
 	for role, u := range users {
 		jar, err := cookiejar.New(nil)

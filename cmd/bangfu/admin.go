@@ -19,16 +19,17 @@ import (
 
 func (p *program) user(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(p.stderr, "Usage: bangfu user create --username U --role R [--school ID] [--department ID] --password-stdin")
+		fmt.Fprintln(p.stderr, "Usage: bangfu user create --username U --role R [--school ID] [--department ID] [--base ID] --password-stdin")
 		return errors.New("unknown user command; try `bangfu user create --help`")
 	}
 	fs := p.flags("user create --username U --role R [--school ID] --password-stdin",
 		"Creates a user. The password is read from the first line of standard input,\nso that it never appears in the process list or shell history.")
 	username := fs.String("username", "", "login name: 3-64 lowercase letters, digits, '.', '_' or '-'")
-	role := fs.String("role", "", "student, counselor, supervisor, province or admin")
+	role := fs.String("role", "", "student, counselor, supervisor, province, admin or base")
 	name := fs.String("name", "", "display name (defaults to the username)")
 	school := fs.Int64("school", 0, "school ID (required for student, counselor and supervisor)")
 	dept := fs.Int64("department", 0, "department ID within the school")
+	base := fs.Int64("base", 0, "training base ID (required for base)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input (required)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -46,6 +47,9 @@ func (p *program) user(ctx context.Context, args []string) error {
 	}
 	if *dept != 0 {
 		in.DepartmentID = dept
+	}
+	if *base != 0 {
+		in.BaseID = base
 	}
 	cfg, log, err := p.config()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/pgtest"
 )
 
@@ -81,7 +82,7 @@ func TestEndToEnd(t *testing.T) {
 		require.Contains(t, out, "bangfu-demo-admin")
 		logins = out
 	}
-	require.Equal(t, 5, strings.Count(logins, "bangfu-demo-"), "one login per role:\n%s", logins)
+	require.Equal(t, len(bangfu.Roles), strings.Count(logins, "bangfu-demo-"), "one login per role:\n%s", logins)
 
 	out, err := runMain(t, ctx, env, "a strong password\n", "user", "create", "--username", "ops.admin", "--role", "admin", "--password-stdin")
 	require.NoError(t, err)

@@ -36,6 +36,7 @@ import (
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/postgres"
 	"github.com/bangfu/bangfu/internal/report"
+	"github.com/bangfu/bangfu/internal/roster"
 	"github.com/bangfu/bangfu/internal/sealed"
 	"github.com/bangfu/bangfu/internal/settings"
 	"github.com/bangfu/bangfu/internal/webui"
@@ -75,6 +76,7 @@ type App struct {
 	Followups    *followup.Scheduler
 	Escalations  *escalation.Service
 	Reports      *report.Service
+	Roster       *roster.Service
 	// Router serves the API and the pages.
 	Router *router.Router
 
@@ -122,7 +124,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		}
 		return a.Escalations.ResolveOnContact(ctx, tx, actor, h, e)
 	}
-	a.Plans.AfterRevise = a.Followups.OnRevise
+	a.Roster = &roster.Service{DB: db, Box: a.Box, Clock: opts.Clock, Reads: a.AuditReads, Ledger: a.Ledger, Plans: a.Plans,
+		InsecureWebhooks: cfg.Env == config.EnvDev}
+	// Whatever can change a graduate's eligibility enqueues the roster's
+	// builds in its own transaction.
+	a.Graduates.AfterEligibility = a.Roster.OnEligibilityChange
+	a.Plans.AfterRevise = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, r plan.Revision) error {
+		if err := a.Followups.OnRevise(ctx, tx, actor, r); err != nil {
+			return err
+		}
+		return a.Roster.OnEligibilityChange(ctx, tx, r.StudentID)
+	}
 
 	if a.River, err = a.newRiver(); err != nil {
 		a.Close()
@@ -130,6 +142,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.Notify.River = a.River
 	a.Followups.River = a.River
+	a.Roster.River = a.River
 	a.Metrics = prometheus.NewRegistry()
 	a.Metrics.MustRegister(
 		collectors.NewGoCollector(),
@@ -152,7 +165,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Config: cfg, Logger: log, DB: db,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations, Audit: a.Audit,
-		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports,
+		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports, Roster: a.Roster,
 		Metrics: a.Metrics, JobsUI: a.jobsUI,
 	})
 	if err := webui.Mount(a.Router, webui.Deps{

@@ -12,6 +12,7 @@ import (
 	"github.com/bangfu/bangfu/internal/followup"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/notify"
+	"github.com/bangfu/bangfu/internal/roster"
 )
 
 // Workers returns every job worker, wired to the app's services.
@@ -20,7 +21,11 @@ func (a *App) Workers() (*river.Workers, error) {
 	river.AddWorker(w, &auth.PurgeWorker{DB: a.DB, Clock: a.Clock, Throttle: auth.DefaultThrottle})
 	river.AddWorker(w, &followup.DueWorker{DB: a.DB, Notify: a.Notify})
 	river.AddWorker(w, a.SweepWorker())
-	river.AddWorker(w, &graduate.ExpiryWorker{DB: a.DB, Clock: a.Clock, Settings: a.Settings, Notify: a.Notify})
+	river.AddWorker(w, &graduate.ExpiryWorker{DB: a.DB, Clock: a.Clock, Settings: a.Settings, Notify: a.Notify,
+		AfterEligibility: a.Roster.OnEligibilityChange})
+	river.AddWorker(w, &roster.BuildWorker{Roster: a.Roster})
+	river.AddWorker(w, &roster.RefreshWorker{Roster: a.Roster})
+	river.AddWorker(w, &roster.DeliverWorker{Roster: a.Roster})
 	var mailer notify.Mailer = notify.Refuse{}
 	if a.Config.SMTPURL != "" {
 		m, err := notify.NewSMTP(a.Config.SMTPURL, a.Config.SMTPFrom)
@@ -66,6 +71,9 @@ func (a *App) newRiver() (*river.Client[pgx.Tx], error) {
 			river.NewPeriodicJob(graduate.DailyAt{Hour: 6},
 				func() (river.JobArgs, *river.InsertOpts) { return graduate.ExpiryArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "evidence_expiry", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(roster.RefreshEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return roster.RefreshArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "roster_refresh", RunOnStart: true}),
 		}
 	}
 	return river.NewClient(riverpgxv5.New(a.DB.Pool), rc)

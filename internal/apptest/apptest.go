@@ -29,6 +29,7 @@ import (
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/password"
 	"github.com/bangfu/bangfu/internal/pgtest"
+	"github.com/bangfu/bangfu/internal/roster"
 )
 
 // CheapPasswords makes hashing fast in tests; production uses the defaults.
@@ -157,14 +158,36 @@ func (e *Env) MustDepartment(t testing.TB, schoolID int64) directory.Department 
 // Password is every test user's password.
 const Password = "correct horse battery"
 
-// MustUser creates a user of role in school (nil for province and admin).
+// MustUser creates a user of role in school (nil for province, admin and
+// base). A base user works for a new training base.
 func (e *Env) MustUser(t testing.TB, role bangfu.Role, schoolID *int64) directory.User {
 	t.Helper()
-	u, err := e.App.Directory.CreateUser(context.Background(), bangfu.Actor{}, directory.UserInput{
-		Username: fmt.Sprintf("%s%d", role, e.Unique()), Role: role, SchoolID: schoolID, Password: Password,
-	})
+	in := directory.UserInput{Username: fmt.Sprintf("%s%d", role, e.Unique()), Role: role, SchoolID: schoolID, Password: Password}
+	if role == bangfu.RoleBase {
+		b := e.MustBase(t)
+		in.BaseID = &b.ID
+	}
+	u, err := e.App.Directory.CreateUser(context.Background(), bangfu.Actor{}, in)
 	require.NoError(t, err)
 	return u
+}
+
+// MustBase creates a training base, with in's webhook when given.
+func (e *Env) MustBase(t testing.TB, in ...roster.BaseInput) roster.Base {
+	t.Helper()
+	var input roster.BaseInput
+	if len(in) > 0 {
+		input = in[0]
+	}
+	if input.Name == "" {
+		input.Name = fmt.Sprintf("宏志助航培训基地%d", e.Unique())
+	}
+	if input.HostSchool == "" {
+		input.HostSchool = "华南农业大学"
+	}
+	b, err := e.App.Roster.CreateBase(context.Background(), bangfu.Actor{Role: bangfu.RoleAdmin}, input)
+	require.NoError(t, err)
+	return b
 }
 
 // Token returns an access token for u, issued the way login issues it.

@@ -64,6 +64,7 @@ type SessionUser struct {
 	SchoolID     *int64      `json:"school_id"`
 	DepartmentID *int64      `json:"department_id"`
 	StudentID    *int64      `json:"student_id"`
+	BaseID       *int64      `json:"base_id"`
 }
 
 var errBadCredentials = &bangfu.Error{Code: bangfu.EUNAUTHENTICATED, Message: "Wrong username or password."}
@@ -212,7 +213,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, u directory.User, family
 	return Session{
 		AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.Tokens.TTL().Seconds()), RefreshToken: refresh,
 		User: SessionUser{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: u.Role,
-			SchoolID: u.SchoolID, DepartmentID: u.DepartmentID, StudentID: u.StudentID},
+			SchoolID: u.SchoolID, DepartmentID: u.DepartmentID, StudentID: u.StudentID, BaseID: u.BaseID},
 	}, nil
 }
 

@@ -25,6 +25,7 @@ type Claims struct {
 	SchoolID     *int64      `json:"sch,omitempty"`
 	DepartmentID *int64      `json:"dep,omitempty"`
 	StudentID    *int64      `json:"stu,omitempty"`
+	BaseID       *int64      `json:"bas,omitempty"`
 }
 
 // KeyID names a public key: the base64url of the first 12 bytes of its SHA-256.
@@ -88,7 +89,7 @@ func (t *Tokens) Issue(a bangfu.Actor) (string, error) {
 			ID:        hex.EncodeToString(jti),
 		},
 		Role: a.Role, Username: a.Username,
-		SchoolID: a.SchoolID, DepartmentID: a.DepartmentID, StudentID: a.StudentID,
+		SchoolID: a.SchoolID, DepartmentID: a.DepartmentID, StudentID: a.StudentID, BaseID: a.BaseID,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
 	tok.Header["kid"] = t.signingKID
@@ -113,12 +114,12 @@ func (t *Tokens) Verify(token string) (bangfu.Actor, error) {
 		return bangfu.Actor{}, errUnauthenticated
 	}
 	id, err := strconv.ParseInt(c.Subject, 10, 64)
-	if err != nil || !c.Role.Valid() {
+	if err != nil || !c.Role.Valid() || (c.Role == bangfu.RoleBase) != (c.BaseID != nil) {
 		return bangfu.Actor{}, errUnauthenticated
 	}
 	return bangfu.Actor{
 		UserID: id, Username: c.Username, Role: c.Role,
-		SchoolID: c.SchoolID, DepartmentID: c.DepartmentID, StudentID: c.StudentID,
+		SchoolID: c.SchoolID, DepartmentID: c.DepartmentID, StudentID: c.StudentID, BaseID: c.BaseID,
 	}, nil
 }
 

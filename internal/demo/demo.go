@@ -1,6 +1,7 @@
 // Package demo loads the demonstration data that `make run` shows: one
 // school with a department, one user of every role and, once the graduate
-// records exist, a caseload to look at. Loading twice changes nothing.
+// records exist, a caseload to look at, and the 宏志助航 roster (roster.go).
+// Loading twice changes nothing.
 package demo
 
 import (
@@ -68,7 +69,14 @@ func Seed(ctx context.Context, a *app.App) ([]Login, error) {
 			return nil, fmt.Errorf("demo user %s: %w", l.Username, err)
 		}
 	}
-	return logins, seedCaseload(ctx, a)
+	if err := seedCaseload(ctx, a); err != nil {
+		return nil, err
+	}
+	base, err := seedRoster(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return append(logins, base), nil
 }
 
 // demoGraduates is the counselor's demo caseload.

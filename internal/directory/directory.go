@@ -24,6 +24,7 @@ func init() {
 	postgres.RegisterConstraint("users_department_fkey", "department_id", "is not a department of the user's school")
 	postgres.RegisterConstraint("users_school_id_fkey", "school_id", "is not a known school")
 	postgres.RegisterConstraint("departments_school_id_fkey", "school_id", "is not a known school")
+	postgres.RegisterConstraint("users_base_id_fkey", "base_id", "is not a known training base")
 }
 
 // School is an institution whose graduates bangfu follows.
@@ -52,6 +53,7 @@ type User struct {
 	SchoolID     *int64      `json:"school_id"`
 	DepartmentID *int64      `json:"department_id"`
 	StudentID    *int64      `json:"student_id"`
+	BaseID       *int64      `json:"base_id"`
 	Email        string      `json:"email"`
 	Disabled     bool        `json:"disabled"`
 	CreatedAt    time.Time   `json:"created_at"`
@@ -65,7 +67,8 @@ func (u User) ETagVersion() int { return u.Version }
 
 // Actor returns the actor that u acts as.
 func (u User) Actor() bangfu.Actor {
-	return bangfu.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, SchoolID: u.SchoolID, DepartmentID: u.DepartmentID, StudentID: u.StudentID}
+	return bangfu.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, SchoolID: u.SchoolID, DepartmentID: u.DepartmentID,
+		StudentID: u.StudentID, BaseID: u.BaseID}
 }
 
 // Service reads and changes the directory. Every change made through
@@ -201,11 +204,11 @@ func (s *Service) ListDepartments(ctx context.Context, a bangfu.Actor, schoolID 
 	return bangfu.NewList(items, pg.Limit, func(d Department) int64 { return d.ID }), err
 }
 
-const userColumns = `id, username, display_name, role, school_id, department_id, student_id, email, disabled, created_at, updated_at, version, password_hash`
+const userColumns = `id, username, display_name, role, school_id, department_id, student_id, base_id, email, disabled, created_at, updated_at, version, password_hash`
 
 func scanUser(row pgx.CollectableRow) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.SchoolID, &u.DepartmentID, &u.StudentID,
+	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.SchoolID, &u.DepartmentID, &u.StudentID, &u.BaseID,
 		&u.Email, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &u.Version, &u.PasswordHash)
 	return u, err
 }
@@ -217,16 +220,25 @@ type UserInput struct {
 	Role         bangfu.Role `json:"role"`
 	SchoolID     *int64      `json:"school_id"`
 	DepartmentID *int64      `json:"department_id"`
-	Email        string      `json:"email"`
-	Password     string      `json:"password"`
+	// BaseID is the training base of a base user (and of no other).
+	BaseID   *int64 `json:"base_id"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
 }
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 
-func checkPlacement(p *bangfu.Problems, role bangfu.Role, schoolID, departmentID *int64) {
+// roleList names the roles in problems.
+const roleList = "student, counselor, supervisor, province, admin, base"
+
+func checkPlacement(p *bangfu.Problems, role bangfu.Role, schoolID, departmentID, baseID *int64) {
 	switch {
 	case !role.Valid():
-		p.Add("role", "must be one of student, counselor, supervisor, province, admin")
+		p.Add("role", "must be one of "+roleList)
+	case role.NeedsBase() && baseID == nil:
+		p.Add("base_id", "is required for role base: the training base the user works for")
+	case !role.NeedsBase() && baseID != nil:
+		p.Add("base_id", "must be empty for role "+string(role))
 	case role.NeedsSchool() && schoolID == nil:
 		p.Add("school_id", "is required for role "+string(role))
 	case !role.NeedsSchool() && schoolID != nil:
@@ -279,7 +291,7 @@ func (s *Service) CreateUserTx(ctx context.Context, q postgres.Querier, in UserI
 	if in.Role == "" {
 		p.Add("role", "is required")
 	}
-	checkPlacement(&p, in.Role, in.SchoolID, in.DepartmentID)
+	checkPlacement(&p, in.Role, in.SchoolID, in.DepartmentID, in.BaseID)
 	p.Email("email", in.Email)
 	if msg := password.CheckStrength(in.Password); msg != "" {
 		p.Add("password", msg)
@@ -291,9 +303,9 @@ func (s *Service) CreateUserTx(ctx context.Context, q postgres.Querier, in UserI
 	if err != nil {
 		return User{}, err
 	}
-	rows, _ := q.Query(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, email, password_hash, student_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+userColumns,
-		in.Username, in.DisplayName, in.Role, in.SchoolID, in.DepartmentID, in.Email, hash, studentID)
+	rows, _ := q.Query(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, email, password_hash, student_id, base_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+userColumns,
+		in.Username, in.DisplayName, in.Role, in.SchoolID, in.DepartmentID, in.Email, hash, studentID, in.BaseID)
 	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
 	return u, postgres.FormatError(err, "user")
 }
@@ -307,7 +319,7 @@ type UserFilter struct {
 // ListUsers lists users, newest last, for admins.
 func (s *Service) ListUsers(ctx context.Context, f UserFilter, pg bangfu.Page) (bangfu.List[User], error) {
 	if f.Role != "" && !f.Role.Valid() {
-		return bangfu.List[User]{}, (bangfu.Problems{"role": "must be one of student, counselor, supervisor, province, admin"}).Err()
+		return bangfu.List[User]{}, (bangfu.Problems{"role": "must be one of " + roleList}).Err()
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT `+userColumns+` FROM users
 		WHERE id > $1 AND ($2 = '' OR role = $2) AND ($3::bigint IS NULL OR school_id = $3)
@@ -340,6 +352,7 @@ type UserPatch struct {
 	Role         *bangfu.Role           `json:"role"`
 	SchoolID     bangfu.Nullable[int64] `json:"school_id"`
 	DepartmentID bangfu.Nullable[int64] `json:"department_id"`
+	BaseID       bangfu.Nullable[int64] `json:"base_id"`
 	Disabled     *bool                  `json:"disabled"`
 	Password     *string                `json:"password"`
 }
@@ -372,9 +385,15 @@ func (s *Service) UpdateUser(ctx context.Context, a bangfu.Actor, id int64, vers
 		if patch.Role != nil {
 			u.Role = *patch.Role
 			if !u.Role.NeedsSchool() {
-				// Province and admin users belong to no school.
+				// Province, admin and base users belong to no school.
 				u.SchoolID, u.DepartmentID = nil, nil
 			}
+			if !u.Role.NeedsBase() {
+				u.BaseID = nil
+			}
+		}
+		if patch.BaseID.Set {
+			u.BaseID = patch.BaseID.Ptr()
 		}
 		if patch.SchoolID.Set {
 			u.SchoolID = patch.SchoolID.Ptr()
@@ -385,7 +404,7 @@ func (s *Service) UpdateUser(ctx context.Context, a bangfu.Actor, id int64, vers
 		if patch.DepartmentID.Set {
 			u.DepartmentID = patch.DepartmentID.Ptr()
 		}
-		checkPlacement(&p, u.Role, u.SchoolID, u.DepartmentID)
+		checkPlacement(&p, u.Role, u.SchoolID, u.DepartmentID, u.BaseID)
 		if patch.Disabled != nil {
 			u.Disabled = *patch.Disabled
 		}
@@ -400,9 +419,9 @@ func (s *Service) UpdateUser(ctx context.Context, a bangfu.Actor, id int64, vers
 			return err
 		}
 		rows, _ = tx.Query(ctx, `UPDATE users SET display_name = $2, email = $3, role = $4, school_id = $5, department_id = $6,
-			disabled = $7, password_hash = $8, updated_at = now(), version = version + 1
+			disabled = $7, password_hash = $8, base_id = $9, updated_at = now(), version = version + 1
 			WHERE id = $1 RETURNING `+userColumns,
-			id, u.DisplayName, u.Email, u.Role, u.SchoolID, u.DepartmentID, u.Disabled, u.PasswordHash)
+			id, u.DisplayName, u.Email, u.Role, u.SchoolID, u.DepartmentID, u.Disabled, u.PasswordHash, u.BaseID)
 		out, err = pgx.CollectExactlyOneRow(rows, scanUser)
 		if err != nil {
 			return postgres.FormatError(err, "user")
@@ -431,7 +450,7 @@ func (s *Service) UpdateUser(ctx context.Context, a bangfu.Actor, id int64, vers
 			}
 		}
 		changedAccess := before.Role != out.Role || !eq(before.SchoolID, out.SchoolID) ||
-			!eq(before.DepartmentID, out.DepartmentID) || out.Disabled || before.PasswordHash != out.PasswordHash
+			!eq(before.DepartmentID, out.DepartmentID) || !eq(before.BaseID, out.BaseID) || out.Disabled || before.PasswordHash != out.PasswordHash
 		if changedAccess && s.OnUserChanged != nil {
 			return s.OnUserChanged(ctx, tx, id)
 		}

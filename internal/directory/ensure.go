@@ -41,7 +41,7 @@ func (s *Service) EnsureDepartment(ctx context.Context, schoolID int64, name str
 func (s *Service) EnsureUser(ctx context.Context, in UserInput) (User, error) {
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	var p bangfu.Problems
-	checkPlacement(&p, in.Role, in.SchoolID, in.DepartmentID)
+	checkPlacement(&p, in.Role, in.SchoolID, in.DepartmentID, in.BaseID)
 	if msg := password.CheckStrength(in.Password); msg != "" {
 		p.Add("password", msg)
 	}
@@ -54,13 +54,13 @@ func (s *Service) EnsureUser(ctx context.Context, in UserInput) (User, error) {
 	}
 	var u User
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, email, password_hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+		rows, _ := tx.Query(ctx, `INSERT INTO users (username, display_name, role, school_id, department_id, email, password_hash, base_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role,
 				school_id = EXCLUDED.school_id, department_id = EXCLUDED.department_id, email = EXCLUDED.email,
-				password_hash = EXCLUDED.password_hash, disabled = false, updated_at = now(), version = users.version + 1
+				password_hash = EXCLUDED.password_hash, base_id = EXCLUDED.base_id, disabled = false, updated_at = now(), version = users.version + 1
 			RETURNING `+userColumns,
-			in.Username, in.DisplayName, in.Role, in.SchoolID, in.DepartmentID, in.Email, hash)
+			in.Username, in.DisplayName, in.Role, in.SchoolID, in.DepartmentID, in.Email, hash, in.BaseID)
 		if u, err = pgx.CollectExactlyOneRow(rows, scanUser); err != nil {
 			return postgres.FormatError(err, "user")
 		}

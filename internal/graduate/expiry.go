@@ -29,6 +29,9 @@ type ExpiryWorker struct {
 	Clock    bangfu.Clock
 	Settings *settings.Store
 	Notify   *notify.Service
+	// AfterEligibility is told which graduates' evidence expired, in the
+	// transaction that marks it.
+	AfterEligibility EligibilityHook
 }
 
 // Work runs Expire in one transaction.
@@ -82,14 +85,19 @@ func (w *ExpiryWorker) Expire(ctx context.Context, tx pgx.Tx) (warned, expired i
 		return 0, 0, err
 	}
 	var events []audit.Event
+	var students []int64
 	var hid, sid, school int64
 	if _, err := pgx.ForEachRow(rows, []any{&hid, &sid, &school}, func() error {
 		events = append(events, audit.Event{Action: audit.HardshipExpire, StudentID: sid, SchoolID: school, Detail: map[string]any{"hardship_id": hid}})
+		students = append(students, sid)
 		return nil
 	}); err != nil {
 		return 0, 0, err
 	}
 	if err := audit.RecordMany(ctx, tx, bangfu.Actor{}, now, events); err != nil {
+		return 0, 0, err
+	}
+	if err := w.AfterEligibility.call(ctx, tx, students...); err != nil {
 		return 0, 0, err
 	}
 	return warned, len(events), nil

@@ -117,6 +117,9 @@ type Service struct {
 	Reads *audit.Reads
 	// Imports caps the imports this process runs at once.
 	Imports ImportGate
+	// AfterEligibility runs in the transaction of a change that can change
+	// a graduate's eligibility for the training roster.
+	AfterEligibility EligibilityHook
 }
 
 // Header is what other packages need to know about a graduate to apply the
@@ -571,7 +574,13 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.StudentUpdate, StudentID: id, SchoolID: h.SchoolID, Fields: changed})
+		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.StudentUpdate, StudentID: id, SchoolID: h.SchoolID, Fields: changed}); err != nil {
+			return err
+		}
+		if consentOrYearChanged(changed) {
+			return s.AfterEligibility.call(ctx, tx, id)
+		}
+		return nil
 	})
 	if err != nil {
 		return Student{}, err

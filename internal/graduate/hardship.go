@@ -167,8 +167,11 @@ func (s *Service) VerifyHardship(ctx context.Context, a bangfu.Actor, studentID,
 			id, v.Decision, a.UserID, now, v.Note); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.HardshipVerify, StudentID: studentID, SchoolID: h.SchoolID,
-			Detail: map[string]any{"hardship_id": id, "decision": v.Decision}})
+		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.HardshipVerify, StudentID: studentID, SchoolID: h.SchoolID,
+			Detail: map[string]any{"hardship_id": id, "decision": v.Decision}}); err != nil {
+			return err
+		}
+		return s.AfterEligibility.call(ctx, tx, studentID)
 	})
 	if err != nil {
 		return Hardship{}, err

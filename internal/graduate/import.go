@@ -468,6 +468,7 @@ func sameID(a, b *int64) bool {
 func (s *Service) writeImport(ctx context.Context, tx pgx.Tx, a bangfu.Actor, school int64, rows []*importRow) error {
 	now := s.Clock.Now()
 	var events []audit.Event
+	var eligibility []int64
 	for _, r := range rows {
 		switch {
 		case r.existing == nil:
@@ -495,7 +496,13 @@ func (s *Service) writeImport(ctx context.Context, tx pgx.Tx, a bangfu.Actor, sc
 			}
 			events = append(events, audit.Event{Action: audit.StudentImport, StudentID: r.existing.id, SchoolID: school,
 				Fields: r.changed, Detail: map[string]any{"row": r.line}})
+			if consentOrYearChanged(r.changed) {
+				eligibility = append(eligibility, r.existing.id)
+			}
 		}
 	}
-	return audit.RecordMany(ctx, tx, a, now, events)
+	if err := audit.RecordMany(ctx, tx, a, now, events); err != nil {
+		return err
+	}
+	return s.AfterEligibility.call(ctx, tx, eligibility...)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/postgres"
 	"github.com/bangfu/bangfu/internal/report"
+	"github.com/bangfu/bangfu/internal/roster"
 	"github.com/bangfu/bangfu/internal/settings"
 )
 
@@ -48,6 +49,7 @@ type Deps struct {
 	Notify       *notify.Service
 	Escalations  *escalation.Service
 	Reports      *report.Service
+	Roster       *roster.Service
 	// Metrics is the registry /metrics serves.
 	Metrics *prometheus.Registry
 	// JobsUI, when set, serves River's UI under /admin/jobs.
@@ -58,6 +60,8 @@ type Deps struct {
 type API struct {
 	Deps
 	r *router.Router
+	// receiver is the development webhook receiver (BANGFU_ENV=dev).
+	receiver *roster.Receiver
 }
 
 // Mount registers every API and operational route on r.

@@ -78,7 +78,7 @@ func TestCreateUserValidation(t *testing.T) {
 	}{
 		"nothing": {map[string]any{}, 400, map[string]string{"username": "is required", "role": "is required", "password": "must be at least 10 characters"}},
 		"bad role": {map[string]any{"username": "abc", "role": "root", "password": "0123456789"}, 400,
-			map[string]string{"role": "must be one of student, counselor, supervisor, province, admin"}},
+			map[string]string{"role": "must be one of student, counselor, supervisor, province, admin, base"}},
 		"counselor without school": {map[string]any{"username": "abc", "role": "counselor", "password": "0123456789"}, 400,
 			map[string]string{"school_id": "is required for role counselor"}},
 		"province with school": {map[string]any{"username": "abc", "role": "province", "school_id": school.ID, "password": "0123456789"}, 400,
@@ -87,6 +87,14 @@ func TestCreateUserValidation(t *testing.T) {
 			map[string]string{"department_id": "is not a department of the user's school"}},
 		"unknown school": {map[string]any{"username": "abc", "role": "counselor", "school_id": 99999, "password": "0123456789"}, 400,
 			map[string]string{"school_id": "is not a known school"}},
+		"base staff without a base": {map[string]any{"username": "abc", "role": "base", "password": "0123456789"}, 400,
+			map[string]string{"base_id": "is required for role base: the training base the user works for"}},
+		"counselor with a base": {map[string]any{"username": "abc", "role": "counselor", "school_id": school.ID, "base_id": 1, "password": "0123456789"}, 400,
+			map[string]string{"base_id": "must be empty for role counselor"}},
+		"unknown base": {map[string]any{"username": "abc", "role": "base", "base_id": 99999, "password": "0123456789"}, 400,
+			map[string]string{"base_id": "is not a known training base"}},
+		"base staff with a school": {map[string]any{"username": "abc", "role": "base", "base_id": 1, "school_id": school.ID, "password": "0123456789"}, 400,
+			map[string]string{"school_id": "must be empty for role base"}},
 		"bad username": {map[string]any{"username": "A B", "role": "admin", "password": "0123456789"}, 400,
 			map[string]string{"username": "must be 3-64 lowercase letters, digits, '.', '_' or '-'"}},
 	} {

@@ -115,7 +115,7 @@ func (w *hostileWorld) actor(t *testing.T, r routeInfo) directory.User {
 	if r.Action == policy.Public {
 		return directory.User{}
 	}
-	for _, role := range []bangfu.Role{bangfu.RoleCounselor, bangfu.RoleSupervisor, bangfu.RoleAdmin, bangfu.RoleStudent, bangfu.RoleProvince} {
+	for _, role := range []bangfu.Role{bangfu.RoleCounselor, bangfu.RoleSupervisor, bangfu.RoleAdmin, bangfu.RoleStudent, bangfu.RoleProvince, bangfu.RoleBase} {
 		if policy.Allowed(role, r.Action) {
 			return w.users[role]
 		}

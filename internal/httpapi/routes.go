@@ -5,7 +5,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bangfu/bangfu/internal/config"
 	"github.com/bangfu/bangfu/internal/policy"
+	"github.com/bangfu/bangfu/internal/roster"
 )
 
 // routes registers every API and operational route, each with the action
@@ -72,6 +74,35 @@ func (api *API) routes() {
 	r.Handle(POST, "/api/v1/notifications/:id/read", policy.Self, api.readNotification)
 	r.Handle(GET, "/api/v1/settings", policy.SettingsRead, api.getSettings)
 	r.Handle(PUT, "/api/v1/settings", policy.SettingsWrite, api.putSettings)
+
+	// The 宏志助航 training roster.
+	r.Handle(POST, "/api/v1/bases", policy.RosterManage, api.createBase)
+	r.Handle(GET, "/api/v1/bases", policy.RosterManage, list(api.Roster.ListBases))
+	r.Handle(GET, "/api/v1/bases/:id", policy.RosterManage, getVersioned(api.Roster.Base))
+	r.Handle(PATCH, "/api/v1/bases/:id", policy.RosterManage, patchVersioned(api.Roster.UpdateBase))
+	r.Handle(POST, "/api/v1/cohorts", policy.RosterManage, api.createCohort)
+	r.Handle(GET, "/api/v1/cohorts", policy.RosterRead, api.listCohorts)
+	r.Handle(GET, "/api/v1/cohorts/:id", policy.RosterRead, getVersioned(api.Roster.Cohort))
+	r.Handle(PATCH, "/api/v1/cohorts/:id", policy.RosterManage, patchVersioned(api.Roster.UpdateCohort))
+	r.Handle(POST, "/api/v1/cohorts/:id/build", policy.RosterManage, api.buildCohort)
+	r.Handle(GET, "/api/v1/cohorts/:id/roster", policy.RosterRead, api.getRoster)
+	r.Handle(GET, "/api/v1/cohorts/:id/summary", policy.RosterRead, api.getRosterSummary)
+	r.Handle(GET, "/api/v1/cohorts/:id/deliveries", policy.RosterManage, api.listDeliveries)
+	r.Handle(GET, "/api/v1/places/:id", policy.PlacesRead, getVersioned(api.Roster.Place))
+	r.Handle(POST, "/api/v1/places/:id/withdraw", policy.PlacesWithdraw, api.withdrawPlace)
+	r.Handle(POST, "/api/v1/places/:id/confirm", policy.PlacesRespond, placeAction(api.Roster.Confirm))
+	r.Handle(POST, "/api/v1/places/:id/decline", policy.PlacesRespond, api.declinePlace)
+	r.Handle(POST, "/api/v1/places/:id/attend", policy.PlacesAttend, placeAction(api.Roster.Attend))
+	r.Handle(POST, "/api/v1/places/:id/complete", policy.PlacesAttend, placeAction(api.Roster.Complete))
+	r.Handle(GET, "/api/v1/me/roster", policy.OwnFile, api.myRoster)
+	r.Handle(GET, "/api/v1/students/:id/training", policy.StudentsRead, api.studentTraining)
+	if api.Config.Env == config.EnvDev {
+		// A receiver for the demo base's webhook, so that `make run`
+		// delivers the roster's changes with no other service.
+		api.receiver = &roster.Receiver{Roster: api.Roster}
+		r.Handle(POST, "/dev/roster-webhook/:id", policy.Public, api.receiveWebhook)
+		r.Handle(GET, "/dev/roster-webhook/:id", policy.RosterManage, api.receivedWebhooks)
+	}
 
 	if api.JobsUI != nil {
 		h := echo.WrapHandler(api.JobsUI)

@@ -77,6 +77,29 @@ var allowed = map[string][]bangfu.Role{
 	"GET /api/v1/settings":                     {admin},
 	"PUT /api/v1/settings":                     {admin},
 
+	"POST /api/v1/bases":                 {admin},
+	"GET /api/v1/bases":                  {admin},
+	"GET /api/v1/bases/:id":              {admin},
+	"PATCH /api/v1/bases/:id":            {admin},
+	"POST /api/v1/cohorts":               {admin},
+	"GET /api/v1/cohorts":                {counselor, supervisor, admin, base},
+	"GET /api/v1/cohorts/:id":            {counselor, supervisor, admin, base},
+	"PATCH /api/v1/cohorts/:id":          {admin},
+	"POST /api/v1/cohorts/:id/build":     {admin},
+	"GET /api/v1/cohorts/:id/roster":     {counselor, supervisor, admin, base},
+	"GET /api/v1/cohorts/:id/summary":    {counselor, supervisor, admin, base},
+	"GET /api/v1/cohorts/:id/deliveries": {admin},
+	"GET /api/v1/places/:id":             {student, counselor, supervisor, admin, base},
+	"POST /api/v1/places/:id/withdraw":   {counselor, supervisor},
+	"POST /api/v1/places/:id/confirm":    {student},
+	"POST /api/v1/places/:id/decline":    {student},
+	"POST /api/v1/places/:id/attend":     {base},
+	"POST /api/v1/places/:id/complete":   {base},
+	"GET /api/v1/me/roster":              {student},
+	"GET /api/v1/students/:id/training":  {counselor, supervisor, province},
+	"POST /dev/roster-webhook/:id":       nil, // development only
+	"GET /dev/roster-webhook/:id":        {admin},
+
 	"GET /":         nil,
 	"GET /login":    nil,
 	"POST /login":   nil,
@@ -118,6 +141,7 @@ var (
 	supervisor = bangfu.RoleSupervisor
 	province   = bangfu.RoleProvince
 	admin      = bangfu.RoleAdmin
+	base       = bangfu.RoleBase
 	everyone   = bangfu.Roles
 )
 
@@ -126,6 +150,7 @@ var public = map[string]bool{
 	"GET /": true, "GET /login": true, "POST /login": true, "POST /logout": true, "GET /static/*": true,
 	"GET /healthz": true, "GET /readyz": true, "GET /.well-known/jwks.json": true,
 	"POST /api/v1/auth/login": true, "POST /api/v1/auth/refresh": true,
+	"POST /dev/roster-webhook/:id": true,
 }
 
 func TestEveryRouteHasAPolicy(t *testing.T) {

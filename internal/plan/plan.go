@@ -241,37 +241,45 @@ func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base
 		if verr != nil {
 			return verr
 		}
-		now := s.Clock.Now()
-		r.StudentID, r.Revision, r.AuthorID, r.CreatedAt = studentID, current+1, a.UserID, now
-		if _, err := tx.Exec(ctx, `INSERT INTO plan_revisions (student_id, revision, goals, cadence_days, note, author_id, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, studentID, r.Revision, r.Goals, r.CadenceDays, r.Note, a.UserID, now); err != nil {
-			return err
-		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"plan_measures"},
-			[]string{"student_id", "revision", "position", "kind", "description", "owner", "due_on", "status"},
-			pgx.CopyFromSlice(len(r.Measures), func(i int) ([]any, error) {
-				m := r.Measures[i]
-				return []any{studentID, r.Revision, i, m.Kind, m.Description, m.Owner, m.DueOn.TimePtr(), m.Status}, nil
-			}))
-		if err != nil {
-			return err
-		}
-		if err := graduate.SetPlanRevision(ctx, tx, studentID, r.Revision, now); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.PlanRevise, StudentID: studentID, SchoolID: h.SchoolID,
-			Detail: map[string]any{"revision": r.Revision}}); err != nil {
-			return err
-		}
-		if s.AfterRevise != nil {
-			return s.AfterRevise(ctx, tx, a, r)
-		}
-		return nil
+		return s.write(ctx, tx, a, h, current+1, &r)
 	})
 	if err != nil {
 		return Revision{}, err
 	}
 	return r, nil
+}
+
+// write stores r as revision n of h's plan, on tx (which holds the
+// graduate's row lock), makes it current, audits it and runs AfterRevise.
+// It is the one path by which revisions are written.
+func (s *Service) write(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, n int, r *Revision) error {
+	now := s.Clock.Now()
+	studentID := h.StudentID
+	r.StudentID, r.Revision, r.AuthorID, r.CreatedAt, r.AcknowledgedAt = studentID, n, a.UserID, now, nil
+	if _, err := tx.Exec(ctx, `INSERT INTO plan_revisions (student_id, revision, goals, cadence_days, note, author_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, studentID, r.Revision, r.Goals, r.CadenceDays, r.Note, a.UserID, now); err != nil {
+		return err
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"plan_measures"},
+		[]string{"student_id", "revision", "position", "kind", "description", "owner", "due_on", "status"},
+		pgx.CopyFromSlice(len(r.Measures), func(i int) ([]any, error) {
+			m := r.Measures[i]
+			return []any{studentID, r.Revision, i, m.Kind, m.Description, m.Owner, m.DueOn.TimePtr(), m.Status}, nil
+		}))
+	if err != nil {
+		return err
+	}
+	if err := graduate.SetPlanRevision(ctx, tx, studentID, r.Revision, now); err != nil {
+		return err
+	}
+	if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.PlanRevise, StudentID: studentID, SchoolID: h.SchoolID,
+		Detail: map[string]any{"revision": r.Revision}}); err != nil {
+		return err
+	}
+	if s.AfterRevise != nil {
+		return s.AfterRevise(ctx, tx, a, *r)
+	}
+	return nil
 }
 
 // Acknowledge records that the graduate read their current plan. A student

@@ -51,6 +51,14 @@ const (
 	EscalationsAct  Action = "escalations:act"
 	LedgerReview    Action = "ledger:review"
 	ReportsRead     Action = "reports:read"
+
+	// The 宏志助航 training roster (internal/roster).
+	RosterManage   Action = "roster:manage"
+	RosterRead     Action = "roster:read"
+	PlacesRead     Action = "places:read"
+	PlacesWithdraw Action = "places:withdraw"
+	PlacesRespond  Action = "places:respond"
+	PlacesAttend   Action = "places:attend"
 )
 
 var (
@@ -59,6 +67,7 @@ var (
 	supervisor = bangfu.RoleSupervisor
 	province   = bangfu.RoleProvince
 	admin      = bangfu.RoleAdmin
+	base       = bangfu.RoleBase
 )
 
 // table lists the roles allowed each action. An action missing here is
@@ -98,6 +107,16 @@ var table = map[Action][]bangfu.Role{
 	EscalationsAct:  {counselor, supervisor, province},
 	LedgerReview:    {counselor, supervisor, province},
 	ReportsRead:     {counselor, supervisor, province},
+
+	// Admin keeps bases and cohorts and sees whole rosters and deliveries;
+	// school staff see their part; base staff see their cohorts' confirmed
+	// places and record attendance; a student answers their nomination.
+	RosterManage:   {admin},
+	RosterRead:     {counselor, supervisor, admin, base},
+	PlacesRead:     {student, counselor, supervisor, admin, base},
+	PlacesWithdraw: {counselor, supervisor},
+	PlacesRespond:  {student},
+	PlacesAttend:   {base},
 }
 
 // Allowed reports whether role may perform action at all. Public actions

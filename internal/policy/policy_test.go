@@ -28,6 +28,7 @@ func TestScopes(t *testing.T) {
 		"other school":         {bangfu.Actor{Role: bangfu.RoleSupervisor, SchoolID: &other}, false},
 		"province":             {bangfu.Actor{Role: bangfu.RoleProvince}, true},
 		"admin":                {bangfu.Actor{Role: bangfu.RoleAdmin}, false},
+		"training base":        {bangfu.Actor{Role: bangfu.RoleBase, BaseID: &other}, false},
 	} {
 		require.Equal(t, tc.sees, policy.Sees(tc.a, rec), name)
 	}
