@@ -47,6 +47,7 @@ var allowed = map[string][]bangfu.Role{
 	"PATCH /api/v1/students/:id":                        {counselor, supervisor},
 	"POST /api/v1/students/:id/unmask":                  {counselor, supervisor},
 	"POST /api/v1/students/:id/account":                 {counselor, supervisor},
+	"POST /api/v1/students/:id/account/password":        {counselor, supervisor},
 	"POST /api/v1/students/:id/hardships":               {counselor, supervisor},
 	"POST /api/v1/students/:id/hardships/:hid/verify":   {supervisor},
 	"GET /api/v1/students/:id/plan":                     {counselor, supervisor, province},
@@ -81,6 +82,9 @@ var allowed = map[string][]bangfu.Role{
 	"POST /login":   nil,
 	"POST /logout":  nil,
 	"GET /static/*": nil,
+
+	"GET /notifications":           everyone,
+	"POST /notifications/:id/read": everyone,
 }
 
 var (

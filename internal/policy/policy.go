@@ -34,6 +34,7 @@ const (
 	StudentsUnmask    Action = "students:unmask"
 	StudentsImport    Action = "students:import"
 	AccountsCreate    Action = "students:account"
+	AccountsReset     Action = "students:account:reset"
 	HardshipsWrite    Action = "hardships:write"
 	HardshipsVerify   Action = "hardships:verify"
 	PlansRead         Action = "plans:read"
@@ -80,6 +81,7 @@ var table = map[Action][]bangfu.Role{
 	StudentsUnmask:    {counselor, supervisor},
 	StudentsImport:    {counselor, supervisor},
 	AccountsCreate:    {counselor, supervisor},
+	AccountsReset:     {counselor, supervisor},
 	HardshipsWrite:    {counselor, supervisor},
 	HardshipsVerify:   {supervisor},
 	PlansRead:         {counselor, supervisor, province},
