@@ -85,6 +85,30 @@ var allowed = map[string][]bangfu.Role{
 
 	"GET /notifications":           everyone,
 	"POST /notifications/:id/read": everyone,
+
+	"GET /students/new":                          {counselor, supervisor},
+	"POST /students":                             {counselor, supervisor},
+	"GET /students/:id":                          {counselor, supervisor, province},
+	"POST /students/:id/unmask":                  {counselor, supervisor},
+	"GET /students/:id/hardships/new":            {counselor, supervisor},
+	"POST /students/:id/hardships":               {counselor, supervisor},
+	"GET /students/:id/plan/edit":                {counselor, supervisor},
+	"POST /students/:id/plan":                    {counselor, supervisor},
+	"GET /students/:id/plan/revisions/:n":        {counselor, supervisor, province},
+	"GET /students/:id/plan/diff":                {counselor, supervisor, province},
+	"GET /students/:id/ledger/new":               {counselor, supervisor},
+	"POST /students/:id/ledger":                  {counselor, supervisor},
+	"GET /students/:id/ledger/:seq/correct":      {counselor, supervisor},
+	"POST /students/:id/ledger/:seq/corrections": {counselor, supervisor},
+	"GET /students/:id/destination/edit":         {student, counselor, supervisor},
+	"POST /students/:id/destination":             {student, counselor, supervisor},
+	"GET /students/:id/account":                  {counselor, supervisor},
+	"POST /students/:id/account":                 {counselor, supervisor},
+	"POST /students/:id/account/password":        {counselor, supervisor},
+	"GET /contacts/group":                        {counselor, supervisor},
+	"POST /contacts/group":                       {counselor, supervisor},
+	"GET /import":                                {counselor, supervisor},
+	"POST /import":                               {counselor, supervisor},
 }
 
 var (

@@ -2,12 +2,26 @@
 // - [data-check-all=NAME]: a checkbox that checks or clears every checkbox named NAME in its form.
 // - form[data-confirm]: asks before submitting.
 // - form[data-busy]: on submit, disables its buttons and shows the text of data-busy (large uploads).
+// - select[data-rules=ID]: in the element ID, shows only the [data-rule] item of the chosen value
+//   (all of them while nothing is chosen), e.g. the proof a destination code needs.
 "use strict";
+function showRule(sel) {
+  var box = document.getElementById(sel.getAttribute("data-rules"));
+  if (!box) { return; }
+  var v = sel.value;
+  box.querySelectorAll("[data-rule]").forEach(function (item) { item.hidden = v !== "" && item.getAttribute("data-rule") !== v; });
+  var intro = box.querySelector(".rule-intro");
+  if (intro) { intro.hidden = v !== ""; }
+}
+document.querySelectorAll("select[data-rules]").forEach(showRule);
 document.addEventListener("change", function (e) {
   var t = e.target;
   if (t.matches && t.matches("[data-check-all]")) {
     var boxes = t.form.querySelectorAll('input[type=checkbox][name="' + t.getAttribute("data-check-all") + '"]');
     boxes.forEach(function (b) { b.checked = t.checked; });
+  }
+  if (t.matches && t.matches("select[data-rules]")) {
+    showRule(t);
   }
 });
 document.addEventListener("submit", function (e) {
