@@ -19,7 +19,9 @@ func (d *demo) lastYear(ctx context.Context) error {
 		return story{seq: seq, name: name, major: major, level: "zhuanke", category: category, dept: infoDept, counselor: "counselor",
 			year: y, created: before(150), verified: true, validDays: 200}
 	}
-	contact := func(days, next int, summary string) event { return event{days: days, hour: 15, summary: summary, next: next} }
+	contact := func(days, next int, summary string) event {
+		return event{days: days, hour: 15, summary: summary, next: next}
+	}
 	placed := func(code, employer, credit, position, proof, ref string) *destStory {
 		in := destination.Input{Code: code, Employer: employer, Position: position, Region: "广州", ProofKind: proof, ProofRef: ref}
 		if credit != "" {

@@ -10,7 +10,9 @@ func (d *demo) secondCaseload(ctx context.Context) error {
 		return story{seq: seq, name: name, major: major, level: "zhuanke", category: category, dept: econDept, counselor: "counselor2",
 			year: d.cohort, created: 20, verified: true}
 	}
-	contact := func(days, next int, summary string) event { return event{days: days, hour: 14, summary: summary, next: next} }
+	contact := func(days, next int, summary string) event {
+		return event{days: days, hour: 14, summary: summary, next: next}
+	}
 	stories := []story{base(101, "朱婷", "国际贸易", "dibao"), base(102, "胡斌", "市场营销", "poverty_alleviated"),
 		base(103, "郭琳", "会计", "zero_employment"), base(104, "袁杰", "物流管理", "orphan"), base(105, "邱月", "电子商务", "other_certified")}
 	stories[0].events = []event{contact(3, 7, "电话联系，推荐外贸跟单岗位")}

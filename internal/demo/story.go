@@ -188,6 +188,6 @@ func (d *demo) log(ctx context.Context, by bangfu.Actor, id int64, e event) erro
 	if e.next > 0 {
 		in.NextFollowupOn = bangfu.DateOf(at).AddDays(e.next).String()
 	}
-	_, err := d.at(at.Add(5 * time.Minute)).Ledger.Append(ctx, by, id, in)
+	_, err := d.at(at.Add(5*time.Minute)).Ledger.Append(ctx, by, id, in)
 	return err
 }
