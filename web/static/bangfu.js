@@ -31,8 +31,10 @@ document.addEventListener("submit", function (e) {
     return;
   }
   if (f.hasAttribute("data-busy")) {
-    f.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     var s = f.querySelector(".busy");
     if (s) { s.textContent = f.getAttribute("data-busy"); s.hidden = false; }
+    // After the browser has read the form: a button disabled now would
+    // leave its name and value (the action pressed) out of the post.
+    window.setTimeout(function () { f.querySelectorAll("button").forEach(function (b) { b.disabled = true; }); }, 0);
   }
 });
