@@ -17,6 +17,10 @@ run: ## Start bangfu with demo data (finds, starts or installs PostgreSQL unless
 test: ## Run the whole suite with -race against real PostgreSQL (and headless Chromium)
 	@scripts/test.sh $(if $(filter-out ./...,$(PKGS)),$(PKGS))
 
+.PHONY: screenshots
+screenshots: ## Retake the README's screenshots (docs/screenshots) from the demo data in headless Chromium
+	@BANGFU_SCREENSHOTS=$(CURDIR)/docs/screenshots scripts/test.sh -run Screenshots ./web/
+
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck, and nothing in the service imports internal/bench
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
