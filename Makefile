@@ -22,6 +22,10 @@ test: ## Run the whole suite with -race against real PostgreSQL (and headless Ch
 fuzz: ## Run every fuzz target for FUZZTIME each (default 20s); seeds are in testdata/fuzz/
 	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
+.PHONY: screenshots
+screenshots: ## Retake the README's screenshots (docs/screenshots) from the demo data in headless Chromium
+	@BANGFU_SCREENSHOTS=$(CURDIR)/docs/screenshots scripts/test.sh -run Screenshots ./web/
+
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck, and nothing in the service imports internal/bench
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

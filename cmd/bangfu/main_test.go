@@ -15,7 +15,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/pgtest"
 )
 
@@ -82,7 +81,7 @@ func TestEndToEnd(t *testing.T) {
 		require.Contains(t, out, "bangfu-demo-admin")
 		logins = out
 	}
-	require.Equal(t, len(bangfu.Roles), strings.Count(logins, "bangfu-demo-"), "one login per role:\n%s", logins)
+	require.Equal(t, 9, strings.Count(logins, "bangfu-demo-"), "the demo logins (two supervisors, counselors and students; the base):\n%s", logins)
 
 	out, err := runMain(t, ctx, env, "a strong password\n", "user", "create", "--username", "ops.admin", "--role", "admin", "--password-stdin")
 	require.NoError(t, err)
@@ -141,7 +140,7 @@ func TestEndToEnd(t *testing.T) {
 	_, session = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "counselor", "password": "bangfu-demo-counselor"})
 	status, list := call(http.MethodGet, "/api/v1/students", session["access_token"].(string), nil)
 	require.Equal(t, http.StatusOK, status)
-	require.Len(t, list["items"], 7)
+	require.GreaterOrEqual(t, len(list["items"].([]any)), 28, "about thirty graduates in the demo counselor's caseload")
 	_, session = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "student", "password": "bangfu-demo-student"})
 	status, myPlan := call(http.MethodGet, "/api/v1/me/plan", session["access_token"].(string), nil)
 	require.Equal(t, http.StatusOK, status, "%v", myPlan)

@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a.AuditReads = audit.NewReads(db, log)
-	a.Graduates = &graduate.Service{DB: db, Box: a.Box, Clock: opts.Clock, Reads: a.AuditReads}
+	a.Graduates = &graduate.Service{DB: db, Box: a.Box, Clock: opts.Clock, Reads: a.AuditReads, Imports: graduate.NewImportGate(graduate.ImportSlots)}
 	a.Plans = &plan.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
 	a.Ledger = &ledger.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
 	a.Destinations = &destination.Service{DB: db, Clock: opts.Clock}

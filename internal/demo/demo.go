@@ -1,7 +1,14 @@
-// Package demo loads the demonstration data that `make run` shows: one
-// school with a department, one user of every role and, once the graduate
-// records exist, a caseload to look at, and the 宏志助航 roster (roster.go).
-// Loading twice changes nothing.
+// Package demo loads the demonstration data that `make run` shows, so that
+// every demo user can do their daily work at once: one school with two
+// departments, users of every role, the cohort now being placed, last
+// year's cohort, and the cases, escalations and queues that make a
+// working day, and the 宏志助航 roster. Each area's data is its own
+// function in its own file; Seed runs them in order. Loading twice
+// changes nothing.
+//
+// Graduates' histories are replayed through the services as they ran on
+// the day each step happened (at), so that every row — audit, follow-up
+// jobs, hash chain — is what the product would have written then.
 package demo
 
 import (
@@ -9,10 +16,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/app"
-	"github.com/bangfu/bangfu/internal/cnid"
-	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/plan"
@@ -28,148 +36,104 @@ type Login struct {
 // School is the demo school's national code.
 const School = "4144010564"
 
-// studentLogin is the graduate's own login, linked to the first demo file.
-var studentLogin = Login{bangfu.RoleStudent, "student", "bangfu-demo-student"}
-
 // Seed loads the demo data and returns the demo logins. The passwords are
 // public, which is why `seed demo` refuses to run in prod.
 func Seed(ctx context.Context, a *app.App) ([]Login, error) {
-	logins := []Login{
-		{bangfu.RoleAdmin, "admin", "bangfu-demo-admin"},
-		{bangfu.RoleProvince, "province", "bangfu-demo-province"},
-		{bangfu.RoleSupervisor, "supervisor", "bangfu-demo-supervisor"},
-		{bangfu.RoleCounselor, "counselor", "bangfu-demo-counselor"},
-		studentLogin,
-	}
-	school, err := a.Directory.EnsureSchool(ctx, directory.SchoolInput{Code: School, Name: "广东示范职业技术学院", Region: "广州"})
-	if err != nil {
-		return nil, err
-	}
-	dept, err := a.Directory.EnsureDepartment(ctx, school.ID, "信息工程学院")
-	if err != nil {
-		return nil, err
-	}
-	names := map[bangfu.Role]string{
-		bangfu.RoleAdmin: "系统管理员", bangfu.RoleProvince: "省教育厅 陈处长", bangfu.RoleSupervisor: "就业指导中心 林主任",
-		bangfu.RoleCounselor: "辅导员 王老师", bangfu.RoleStudent: "李明",
-	}
-	for _, l := range logins {
-		if l.Role == bangfu.RoleStudent {
-			continue // the graduate's own login is made with their file
-		}
-		// The supervisor heads the school's employment centre: school-wide.
-		in := directory.UserInput{Username: l.Username, DisplayName: names[l.Role], Role: l.Role, Password: l.Password}
-		if l.Role.NeedsSchool() {
-			in.SchoolID = &school.ID
-		}
-		if l.Role == bangfu.RoleCounselor {
-			in.DepartmentID = &dept.ID
-		}
-		if _, err := a.Directory.EnsureUser(ctx, in); err != nil {
-			return nil, fmt.Errorf("demo user %s: %w", l.Username, err)
+	d := &demo{app: a, now: a.Clock.Now()}
+	d.cohort = CurrentCohort(d.now)
+	for _, step := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"people", d.people},
+		{"demo student", d.demoStudent},
+		{"current cohort", d.currentCohort},
+		{"last year's cohort", d.lastYear},
+		{"second counselor's caseload", d.secondCaseload},
+		{"escalations", d.escalations},
+		{"roster", d.roster},
+	} {
+		if err := step.run(ctx); err != nil {
+			return nil, fmt.Errorf("demo %s: %w", step.name, err)
 		}
 	}
-	if err := seedCaseload(ctx, a); err != nil {
-		return nil, err
-	}
-	base, err := seedRoster(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	return append(logins, base), nil
+	return d.logins, nil
 }
 
-// demoGraduates is the counselor's demo caseload.
-var demoGraduates = []struct {
-	number, name, id, level, major, category string
-}{
-	{"D2026001", "李明", "44010620030315201", "zhuanke", "软件技术", "dibao"},
-	{"D2026002", "陈晓燕", "44010620040622102", "zhuanke", "会计", "poverty_alleviated"},
-	{"D2026003", "黄志强", "44010620021109303", "benke", "机械设计", "disabled"},
-	{"D2026004", "周婷", "44010620030805404", "zhuanke", "电子商务", "zero_employment"},
-	{"D2026005", "吴俊杰", "44010620040117505", "benke", "市场营销", "orphan"},
-	{"D2026006", "郑雅琪", "44010620031230606", "zhuanke", "护理", "dibao"},
-	// Last contacted 40 days ago: the stall sweep escalates this case one
-	// level per run (counselor, supervisors, province) until someone calls.
-	{"D2026007", "孙磊", "44010620030228707", "zhuanke", "物流管理", "zero_employment"},
+// CurrentCohort is the graduation year now being placed at now: this
+// year's until 31 August (while counselors and students may still record
+// destinations), next year's after it.
+func CurrentCohort(now time.Time) int {
+	y := now.In(bangfu.Shanghai).Year()
+	if bangfu.DateOf(now).After(destination.ChangeDeadline(y)) {
+		return y + 1
+	}
+	return y
 }
 
-// seedCaseload gives the demo counselor graduates with hardship evidence,
-// plans and ledger entries, through the services (so audit and follow-ups
-// run as they would), and links the demo student to the first of them.
-func seedCaseload(ctx context.Context, a *app.App) error {
-	counselor, err := a.Directory.UserByUsername(ctx, "counselor")
-	if err != nil {
-		return err
+// demo is one run of Seed: the app, the time it runs at, and what earlier
+// steps made for later ones.
+type demo struct {
+	app    *app.App
+	now    time.Time
+	cohort int
+	logins []Login
+	school int64
+	depts  map[string]int64 // by name
+	users  map[string]bangfu.Actor
+}
+
+// fixed is a clock stopped at one moment.
+type fixed time.Time
+
+func (c fixed) Now() time.Time { return time.Time(c) }
+
+// services are the app's services as they run at one moment.
+type services struct {
+	Graduates    *graduate.Service
+	Plans        *plan.Service
+	Ledger       *ledger.Service
+	Destinations *destination.Service
+}
+
+// at returns the app's services with their clock (and the follow-up and
+// escalation hooks' clocks) stopped at t.
+func (d *demo) at(t time.Time) services {
+	clk := fixed(t)
+	a := d.app
+	fs := *a.Followups
+	fs.Clock = clk
+	es := *a.Escalations
+	es.Clock = clk
+	g := *a.Graduates
+	g.Clock = clk
+	p := *a.Plans
+	p.Clock, p.AfterRevise = clk, fs.OnRevise
+	l := *a.Ledger
+	l.Clock = clk
+	l.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {
+		if err := fs.OnAppend(ctx, tx, actor, h, e); err != nil {
+			return err
+		}
+		return es.ResolveOnContact(ctx, tx, actor, h, e)
 	}
-	supervisor, err := a.Directory.UserByUsername(ctx, "supervisor")
-	if err != nil {
-		return err
-	}
-	c, s := counselor.Actor(), supervisor.Actor()
-	now := a.Clock.Now()
-	for i, g := range demoGraduates {
-		var exists bool
-		if err := a.DB.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM students WHERE school_id = $1 AND student_number = $2)`,
-			*counselor.SchoolID, g.number).Scan(&exists); err != nil {
-			return err
-		}
-		if exists {
-			continue
-		}
-		id := g.id + string(cnid.ResidentIDCheck(g.id))
-		st, err := a.Graduates.Create(ctx, c, graduate.Input{
-			StudentNumber: g.number, Name: g.name, IDNumber: id, DepartmentID: counselor.DepartmentID,
-			Major: g.major, EducationLevel: g.level, GraduationYear: now.In(bangfu.Shanghai).Year(),
-			Phone: fmt.Sprintf("1380000%04d", i+1), Consent: true,
-			Intention: graduate.Intention{Industry: "信息技术", Region: "广州", JobType: "技术支持"},
-		})
-		if err != nil {
-			return fmt.Errorf("demo graduate %s: %w", g.number, err)
-		}
-		h, err := a.Graduates.AddHardship(ctx, c, st.ID, graduate.HardshipInput{
-			Category: g.category, EvidenceType: "困难认定证明", IssuingAuthority: "广州市民政局",
-			ValidUntil: bangfu.Today(a.Clock).AddDays(300).String(),
-		})
-		if err != nil {
-			return err
-		}
-		if _, err := a.Graduates.VerifyHardship(ctx, s, st.ID, h.ID, graduate.Verification{Decision: "verified"}); err != nil {
-			return err
-		}
-		if _, err := a.Graduates.Update(ctx, c, st.ID, st.Version, graduate.Patch{Status: ptr("active")}); err != nil {
-			return err
-		}
-		if _, err := a.Plans.Put(ctx, c, st.ID, nil, plan.Input{
-			Goals:       []string{"毕业前落实就业岗位"},
-			CadenceDays: 7,
-			Measures: []plan.MeasureInput{
-				{Kind: "career_guidance", Description: "一对一就业指导，完善简历", Owner: counselor.DisplayName, DueOn: bangfu.Today(a.Clock).AddDays(14).String()},
-				{Kind: "job_referral", Description: "推荐不少于3个目标岗位", Owner: counselor.DisplayName, DueOn: bangfu.Today(a.Clock).AddDays(30).String()},
-				{Kind: "hongzhi_training", Description: "报名宏志助航计划培训", Owner: g.name},
-			},
-		}); err != nil {
-			return err
-		}
-		contact := ledger.Input{
-			Kind: "contact", Channel: "meeting", OccurredAt: now.Add(-time.Duration(i+1) * 24 * time.Hour),
-			Summary: "面谈了解求职意向和家庭情况，制定帮扶计划", NextStep: "推荐岗位", Visibility: "shared",
-			NextFollowupOn: bangfu.Today(a.Clock).AddDays(7 - i).String(),
-		}
-		if g.number == "D2026007" {
-			contact.OccurredAt, contact.NextFollowupOn = now.AddDate(0, 0, -40), ""
-			contact.Summary = "电话联系，学生表示暂不需要帮助"
-		}
-		if _, err := a.Ledger.Append(ctx, c, st.ID, contact); err != nil {
-			return err
-		}
-		if i == 0 {
-			if _, err := a.Graduates.CreateAccount(ctx, a.Directory, c, st.ID, graduate.AccountInput{Username: studentLogin.Username, Password: studentLogin.Password}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	dst := *a.Destinations
+	dst.Clock = clk
+	return services{Graduates: &g, Plans: &p, Ledger: &l, Destinations: &dst}
+}
+
+// day returns the moment days before now (after, when negative) at hour
+// in Shanghai.
+func (d *demo) day(days, hour int) time.Time {
+	return bangfu.DateOf(d.now).AddDays(-days).At(hour, 0)
+}
+
+// exists reports whether the school already has a file with number.
+func (d *demo) exists(ctx context.Context, number string) (bool, error) {
+	var ok bool
+	err := d.app.DB.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM students WHERE school_id = $1 AND student_number = $2)`,
+		d.school, number).Scan(&ok)
+	return ok, err
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,176 +1,121 @@
 package demo_test
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"testing"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivertest"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
 	"github.com/bangfu/bangfu/internal/demo"
-	"github.com/bangfu/bangfu/internal/directory"
-	"github.com/bangfu/bangfu/internal/roster"
+	"github.com/bangfu/bangfu/internal/graduate"
 )
 
-// TestDemoRoster walks the roster's story on the demo data: the open
-// cohort filled by quota with a waitlist; the demo graduate declines and
-// the next graduate of their school is promoted; the admin opens the
-// draft cohort; the base's test endpoint receives every signed change
-// once; base staff record a completion, and the graduate's ledger and plan
-// show it.
-func TestDemoRoster(t *testing.T) {
+// TestSeed: the demo lets each user do the day's work (a caseload of every
+// urgency, queues waiting for the supervisor, a student with shared and
+// internal entries and a plan to acknowledge), loads quickly, and loading
+// it twice changes nothing.
+func TestSeed(t *testing.T) {
 	t.Parallel()
 	env := apptest.New(t)
 	ctx := t.Context()
-	for range 2 {
-		logins, err := demo.Seed(ctx, env.App)
-		require.NoError(t, err, "loading the demo twice changes nothing the second time")
-		require.Len(t, logins, len(bangfu.Roles))
+	logins, err := demo.Seed(ctx, env.App)
+	require.NoError(t, err)
+	roles := map[bangfu.Role]int{}
+	for _, l := range logins {
+		roles[l.Role]++
 	}
-	user := func(name string) directory.User {
+	require.Equal(t, map[bangfu.Role]int{bangfu.RoleAdmin: 1, bangfu.RoleProvince: 1, bangfu.RoleSupervisor: 2, bangfu.RoleCounselor: 2, bangfu.RoleStudent: 2, bangfu.RoleBase: 1}, roles)
+
+	counts := func() map[string]int {
+		out := map[string]int{}
+		for _, table := range []string{"users", "students", "hardships", "plan_revisions", "plan_measures", "ledger_entries", "destinations", "escalations", "notifications", "audit_log"} {
+			var n int
+			require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n))
+			out[table] = n
+		}
+		var jobs int
+		require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job`).Scan(&jobs))
+		out["river_job"] = jobs
+		return out
+	}
+	first := counts()
+	_, err = demo.Seed(ctx, env.App)
+	require.NoError(t, err)
+	second := counts()
+	// Logging in the demo users again rewrites nothing but their own rows
+	// (EnsureUser); nothing else changes.
+	require.Equal(t, first, second, "a second seed changes nothing")
+
+	user := func(name string) bangfu.Actor {
 		u, err := env.App.Directory.UserByUsername(ctx, name)
 		require.NoError(t, err)
-		return u
+		return u.Actor()
 	}
-	admin, student, base := user("admin"), user("student"), user("base")
-	tok := func(u directory.User) string { return env.Token(t, u) }
-
-	// The open cohort: 6 places, 7 + 5 graduates in the running: quotas 4
-	// and 2 (shares 3.5 and 2.5, the tie to the larger school), 6 waiting.
-	r := env.Get(t, "/api/v1/cohorts?state=open", tok(admin))
-	var cohorts bangfu.List[roster.Cohort]
-	r.JSON(t, &cohorts)
-	require.Len(t, cohorts.Items, 1)
-	c := cohorts.Items[0]
-	require.Equal(t, demo.OpenCohort, c.Name)
-	require.Equal(t, 4, c.Counts[roster.Nominated])
-	require.Equal(t, 2, c.Counts[roster.Confirmed])
-	require.Equal(t, 6, c.Counts[roster.Waitlisted])
-	var sum roster.Summary
-	env.Get(t, fmt.Sprintf("/api/v1/cohorts/%d/summary", c.ID), tok(admin)).JSON(t, &sum)
-	require.Len(t, sum.Schools, 2)
-	require.Equal(t, []int{4, 2}, []int{sum.Schools[0].Quota, sum.Schools[1].Quota})
-
-	// The base's webhook goes to this test's server (make run's is :8080).
-	b, err := env.App.Roster.Base(ctx, bangfu.Actor{Role: bangfu.RoleAdmin}, c.BaseID)
+	counselor := user("counselor")
+	n, err := env.App.Graduates.CaseloadCounts(ctx, counselor)
 	require.NoError(t, err)
-	_, err = env.App.Roster.UpdateBase(ctx, bangfu.Actor{Role: bangfu.RoleAdmin}, b.ID, b.Version, roster.BasePatch{
-		WebhookURL: bangfu.Nullable[string]{Set: true, Value: fmt.Sprintf("%s/dev/roster-webhook/%d", env.URL, b.ID)}})
+	t.Logf("demo counselor's caseload: %+v", n)
+	require.GreaterOrEqual(t, n.Total, 28)
+	require.Positive(t, n.Overdue)
+	require.Positive(t, n.DueThisWeek)
+	require.Positive(t, n.Escalated)
+	l, err := env.App.Graduates.Caseload(ctx, counselor, graduate.CaseloadFilter{}, "", 100)
 	require.NoError(t, err)
-
-	// The demo graduate was first in line at their school; they decline.
-	var mine bangfu.List[roster.Place]
-	env.Get(t, "/api/v1/me/roster", tok(student)).JSON(t, &mine)
-	require.Len(t, mine.Items, 1)
-	p := mine.Items[0]
-	require.Equal(t, roster.Nominated, p.Status)
-	require.Equal(t, []string{"confirm", "decline"}, p.Actions)
-	r = env.Post(t, fmt.Sprintf("/api/v1/places/%d/decline", p.ID), tok(student), map[string]string{"reason": "已签约"})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var roster1 bangfu.List[roster.Place]
-	env.Get(t, fmt.Sprintf("/api/v1/cohorts/%d/roster?school_id=%d&limit=200", c.ID, p.SchoolID), tok(admin)).JSON(t, &roster1)
-	nominated := 0
-	for _, x := range roster1.Items {
-		if x.Status == roster.Nominated {
-			nominated++
-		}
+	levels := map[int]bool{}
+	never := false
+	for _, r := range l.Items {
+		levels[r.EscalationLevel] = true
+		never = never || r.LastContactAt == nil
 	}
-	require.Equal(t, 4, nominated, "the next graduate of the same school took the place")
+	require.Equal(t, map[int]bool{0: true, 1: true, 2: true, 3: true}, levels, "open escalations at every level")
+	require.True(t, never, "new files not contacted yet")
+	require.True(t, l.Items[0].Overdue, "the most urgent first")
 
-	// The admin opens the draft cohort.
-	env.Get(t, "/api/v1/cohorts?state=draft", tok(admin)).JSON(t, &cohorts)
-	require.Len(t, cohorts.Items, 1)
-	draft := cohorts.Items[0]
-	r = env.Do(t, apptest.Call{Method: http.MethodPatch, Path: fmt.Sprintf("/api/v1/cohorts/%d", draft.ID), Token: tok(admin),
-		Body: map[string]string{"state": "open"}, Header: map[string]string{"If-Match": fmt.Sprintf(`"%d"`, draft.Version)}})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	workAll(t, env, "roster_build", &roster.BuildWorker{Roster: env.App.Roster})
-	env.Get(t, fmt.Sprintf("/api/v1/cohorts/%d", draft.ID), tok(admin)).JSON(t, &draft)
-	require.Equal(t, 4, draft.Counts[roster.Nominated], "the second cohort filled too")
-
-	// Base staff: attend and complete a confirmed graduate's training.
-	var atBase bangfu.List[roster.Place]
-	env.Get(t, fmt.Sprintf("/api/v1/cohorts/%d/roster", c.ID), tok(base)).JSON(t, &atBase)
-	require.Len(t, atBase.Items, 2, "the base sees the confirmed places only")
-	done := atBase.Items[0]
-	require.Equal(t, []string{"attend"}, done.Actions)
-	r = env.Post(t, fmt.Sprintf("/api/v1/places/%d/attend", done.ID), tok(base), nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	r = env.Post(t, fmt.Sprintf("/api/v1/places/%d/complete", done.ID), tok(base), nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
-	var placeAdmin roster.Place
-	env.Get(t, fmt.Sprintf("/api/v1/places/%d", done.ID), tok(admin)).JSON(t, &placeAdmin)
-	counselor := user("counselor.s2")
-	var ledger struct {
-		Items []struct{ Kind, Summary string } `json:"items"`
-	}
-	env.Get(t, fmt.Sprintf("/api/v1/students/%d/ledger", *placeAdmin.StudentID), tok(counselor)).JSON(t, &ledger)
-	last := ledger.Items[len(ledger.Items)-1]
-	require.Equal(t, "outcome", last.Kind)
-	require.Contains(t, last.Summary, demo.OpenCohort)
-	var pl struct {
-		Current struct {
-			Measures []struct{ Kind, Status string } `json:"measures"`
-		} `json:"current"`
-	}
-	env.Get(t, fmt.Sprintf("/api/v1/students/%d/plan", *placeAdmin.StudentID), tok(counselor)).JSON(t, &pl)
-	require.Equal(t, "hongzhi_training", pl.Current.Measures[0].Kind)
-	require.Equal(t, "done", pl.Current.Measures[0].Status)
-
-	// Every change the base hears of arrives at its test endpoint once,
-	// signed (the receiver refuses anything else).
-	workAll(t, env, "roster_deliver", &roster.DeliverWorker{Roster: env.App.Roster})
-	var got struct {
-		Items []roster.Receipt `json:"items"`
-	}
-	env.Get(t, fmt.Sprintf("/dev/roster-webhook/%d", b.ID), tok(admin)).JSON(t, &got)
-	var delivered int
-	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM roster_deliveries WHERE base_id = $1 AND state = 'delivered'`, b.ID).Scan(&delivered))
-	var all int
-	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM roster_deliveries WHERE base_id = $1`, b.ID).Scan(&all))
-	require.Equal(t, all, delivered, "every change was delivered")
-	require.Len(t, got.Items, delivered, "each change once, by its idempotency key")
-	keys := map[string]bool{}
-	for _, rc := range got.Items {
-		require.False(t, keys[rc.IdempotencyKey])
-		keys[rc.IdempotencyKey] = true
-		var body roster.Payload
-		require.NoError(t, json.Unmarshal(rc.Payload, &body))
-		require.Equal(t, rc.IdempotencyKey, body.ID)
-	}
-	// 6 nominations + 2 confirmations + decline + promotion + 4 of the
-	// second cohort + attendance + completion.
-	require.Equal(t, 16, delivered)
-}
-
-// workAll works every pending job of kind with w, as River would.
-func workAll[T river.JobArgs](t *testing.T, env *apptest.Env, kind string, w river.Worker[T]) {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := env.App.DB.Pool.Query(ctx, `SELECT id FROM river_job WHERE kind = $1 AND state = 'available' ORDER BY id`, kind)
+	cohort := demo.CurrentCohort(env.Clock.Now())
+	years := map[int]int{}
+	var unverified, waiting, reported int
+	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM hardships WHERE status = 'unverified'`).Scan(&unverified))
+	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE d.status = 'recorded'), count(*) FILTER (WHERE d.status = 'reported')
+		FROM destinations d JOIN students s ON s.destination_id = d.id`).Scan(&waiting, &reported))
+	rows, err := env.App.DB.Pool.Query(ctx, `SELECT graduation_year, count(*) FROM students GROUP BY 1`)
 	require.NoError(t, err)
-	var ids []int64
 	for rows.Next() {
-		var id int64
-		require.NoError(t, rows.Scan(&id))
-		ids = append(ids, id)
+		var y, c int
+		require.NoError(t, rows.Scan(&y, &c))
+		years[y] = c
 	}
-	require.NoError(t, rows.Err())
-	for _, id := range ids {
-		job, err := env.App.River.JobGet(ctx, id)
-		require.NoError(t, err)
-		tx, err := env.App.DB.Pool.Begin(ctx)
-		require.NoError(t, err)
-		res, err := rivertest.NewWorker(t, riverpgxv5.New(nil), &river.Config{}, w).WorkJob(ctx, t, tx, job)
-		require.NoError(t, err)
-		require.Equal(t, river.EventKindJobCompleted, res.EventKind)
-		require.NoError(t, tx.Commit(ctx))
+	require.Positive(t, years[cohort], "the cohort now being placed")
+	require.Positive(t, years[cohort-1], "last year's cohort")
+	require.Positive(t, unverified, "evidence waiting for verification")
+	require.Positive(t, reported, "a destination reported by a student waits")
+	require.Positive(t, waiting, "a destination recorded by a counselor waits (or code 70-72 records)")
+
+	// The demo student: a shared and an internal entry (he sees only the
+	// shared), and a plan revision he has not acknowledged.
+	student := user("student")
+	all, err := env.App.Ledger.List(ctx, counselor, *student.StudentID, bangfu.Page{Limit: 50})
+	require.NoError(t, err)
+	mine, err := env.App.Ledger.List(ctx, student, *student.StudentID, bangfu.Page{Limit: 50})
+	require.NoError(t, err)
+	require.Greater(t, len(all.Items), len(mine.Items))
+	require.NotEmpty(t, mine.Items)
+	for _, e := range mine.Items {
+		require.Equal(t, "shared", e.Visibility)
 	}
+	pl, err := env.App.Plans.Get(ctx, counselor, *student.StudentID)
+	require.NoError(t, err)
+	require.Equal(t, 2, pl.Current.Revision)
+	require.Nil(t, pl.Current.AcknowledgedAt)
+	require.NotNil(t, pl.Revisions[1].AcknowledgedAt)
+	v, err := env.App.Ledger.Verify(ctx, counselor, *student.StudentID)
+	require.NoError(t, err)
+	require.True(t, v.Intact)
+
+	// The department supervisor sees their department only.
+	dept, err := env.App.Graduates.CaseloadCounts(ctx, user("dept-supervisor"))
+	require.NoError(t, err)
+	school, err := env.App.Graduates.CaseloadCounts(ctx, user("supervisor"))
+	require.NoError(t, err)
+	require.Less(t, dept.Total, school.Total)
 }

@@ -48,9 +48,18 @@ var secondCaseload = []struct{ number, name, id, level, major, category string }
 	{"S2026005", "谢文", "44030420040521605", "zhuanke", "汽车检测与维修", "disabled_parent"},
 }
 
-// seedRoster loads the roster demo and returns the base staff's login.
-func seedRoster(ctx context.Context, a *app.App) (Login, error) {
-	if err := seedSecondSchool(ctx, a); err != nil {
+// roster loads the roster demo, for the cohort now being placed, and adds
+// the base staff's login.
+func (d *demo) roster(ctx context.Context) error {
+	base, err := seedRoster(ctx, d.app, d.cohort)
+	d.logins = append(d.logins, base)
+	return err
+}
+
+// seedRoster loads the roster demo for graduates of year and returns the
+// base staff's login.
+func seedRoster(ctx context.Context, a *app.App, year int) (Login, error) {
+	if err := seedSecondSchool(ctx, a, year); err != nil {
 		return Login{}, fmt.Errorf("demo second school: %w", err)
 	}
 	admin := bangfu.Actor{Role: bangfu.RoleAdmin}
@@ -68,18 +77,23 @@ func seedRoster(ctx context.Context, a *app.App) (Login, error) {
 		return Login{}, err
 	}
 	// The webhook points at this process's development receiver, with a
-	// fresh secret each time the demo is loaded (the receiver reads it
-	// from the base, sealed like every secret).
+	// random secret (the receiver reads it from the base, sealed like every
+	// secret).
 	b, err := a.Roster.Base(ctx, admin, baseID)
 	if err != nil {
 		return Login{}, err
 	}
-	secret := randomSecret()
-	if _, err := a.Roster.UpdateBase(ctx, admin, baseID, b.Version, roster.BasePatch{
-		WebhookURL:    bangfu.Nullable[string]{Set: true, Value: fmt.Sprintf("http://%s/dev/roster-webhook/%d", loopback(a.Config.Addr), baseID)},
-		WebhookSecret: &secret,
-	}); err != nil {
-		return Login{}, err
+	// Set once (loading again changes nothing), or again when this
+	// process listens elsewhere.
+	host := loopback(a.Config.Addr)
+	if !b.Webhook.Configured || b.Webhook.Host != host {
+		secret := randomSecret()
+		if _, err := a.Roster.UpdateBase(ctx, admin, baseID, b.Version, roster.BasePatch{
+			WebhookURL:    bangfu.Nullable[string]{Set: true, Value: fmt.Sprintf("http://%s/dev/roster-webhook/%d", host, baseID)},
+			WebhookSecret: &secret,
+		}); err != nil {
+			return Login{}, err
+		}
 	}
 	if _, err := a.Directory.EnsureUser(ctx, directory.UserInput{Username: baseLogin.Username, DisplayName: "培训基地 张老师",
 		Role: bangfu.RoleBase, BaseID: &baseID, Password: baseLogin.Password}); err != nil {
@@ -87,7 +101,6 @@ func seedRoster(ctx context.Context, a *app.App) (Login, error) {
 	}
 
 	today := bangfu.Today(a.Clock)
-	year := today.Time().Year()
 	open, err := ensureCohort(ctx, a, roster.CohortInput{BaseID: baseID, Name: OpenCohort, Mode: "online",
 		StartsOn: today.String(), EndsOn: today.AddDays(14).String(), Capacity: demoCapacity, TargetYear: year,
 		NominationDeadline: today.String()})
@@ -190,7 +203,7 @@ func confirmSome(ctx context.Context, a *app.App, cohortID int64) error {
 // seedSecondSchool makes the second school, with a supervisor and a
 // counselor whose passwords are random (they exist to own the records),
 // and its graduates with verified evidence and plans naming 宏志助航.
-func seedSecondSchool(ctx context.Context, a *app.App) error {
+func seedSecondSchool(ctx context.Context, a *app.App, year int) error {
 	school, err := a.Directory.EnsureSchool(ctx, directory.SchoolInput{Code: School2, Name: "广东示范理工职业学院", Region: "深圳"})
 	if err != nil {
 		return err
@@ -218,7 +231,7 @@ func seedSecondSchool(ctx context.Context, a *app.App) error {
 		}
 		st, err := a.Graduates.Create(ctx, c, graduate.Input{
 			StudentNumber: g.number, Name: g.name, IDNumber: g.id + string(cnid.ResidentIDCheck(g.id)),
-			Major: g.major, EducationLevel: g.level, GraduationYear: today.Time().Year(),
+			Major: g.major, EducationLevel: g.level, GraduationYear: year,
 			Phone: fmt.Sprintf("1390000%04d", i+1), Consent: true,
 		})
 		if err != nil {

@@ -115,8 +115,8 @@ type Service struct {
 	Clock bangfu.Clock
 	// Reads records the audit entries of reads.
 	Reads *audit.Reads
-	// Imports caps the imports this process runs at once.
-	Imports ImportGate
+	// Imports caps the imports this process runs at once (nil: no cap).
+	Imports *ImportGate
 	// AfterEligibility runs in the transaction of a change that can change
 	// a graduate's eligibility for the training roster.
 	AfterEligibility EligibilityHook

@@ -286,7 +286,7 @@ func TestImportsWaitForASlot(t *testing.T) {
 	env := cl.env
 	tok := cl.tok(t, cl.supervisor)
 	file := []byte(csvFile(env, 2, nil))
-	gate := &env.App.Graduates.Imports
+	gate := env.App.Graduates.Imports
 	var held []func()
 	for range graduate.ImportSlots {
 		release, err := gate.Acquire(t.Context())

@@ -46,6 +46,7 @@ func (api *API) routes() {
 	r.Handle(PATCH, "/api/v1/students/:id", policy.StudentsWrite, patchVersioned(api.Graduates.Update))
 	r.Handle(POST, "/api/v1/students/:id/unmask", policy.StudentsUnmask, api.unmaskStudent)
 	r.Handle(POST, "/api/v1/students/:id/account", policy.AccountsCreate, api.createAccount)
+	r.Handle(POST, "/api/v1/students/:id/account/password", policy.AccountsReset, api.resetAccountPassword)
 	r.Handle(POST, "/api/v1/students/:id/hardships", policy.HardshipsWrite, withIDAndBody(http.StatusCreated, api.Graduates.AddHardship))
 	r.Handle(POST, "/api/v1/students/:id/hardships/:hid/verify", policy.HardshipsVerify, api.verifyHardship)
 	r.Handle(GET, "/api/v1/students/:id/plan", policy.PlansRead, api.getPlan)

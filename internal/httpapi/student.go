@@ -29,10 +29,26 @@ func (api *API) createStudent(c echo.Context) error {
 	return c.JSON(http.StatusCreated, st)
 }
 
+// listStudents lists in id order (the default), or with order=urgency
+// the caseload in urgency order: narrow rows, keyset paging, and the due,
+// escalated and department_id filters.
 func (api *API) listStudents(c echo.Context) error {
-	q, err := request.Params(c, "limit", "cursor", "q", "status", "category", "counselor_id", "school_id", "overdue")
+	q, err := request.Params(c, "limit", "cursor", "q", "status", "category", "counselor_id", "school_id", "overdue",
+		"order", "department_id", "due", "escalated")
 	if err != nil {
 		return err
+	}
+	switch order := q.String("order"); order {
+	case "urgency":
+		return api.listCaseload(c, q)
+	case "", "id":
+	default:
+		q.Problems.Add("order", "must be id or urgency")
+	}
+	for _, name := range []string{"department_id", "due", "escalated"} {
+		if c.QueryParam(name) != "" {
+			q.Problems.Add(name, "is a filter of order=urgency")
+		}
 	}
 	pg := q.Page()
 	f := graduate.Filter{Q: q.String("q"), Status: q.String("status"), Category: q.String("category"),
@@ -58,6 +74,30 @@ func (api *API) reassignStudents(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+func (api *API) listCaseload(c echo.Context, q *request.Query) error {
+	f := graduate.CaseloadFilter{Q: q.String("q"), Status: q.String("status"), Category: q.String("category"),
+		CounselorID: q.ID("counselor_id"), SchoolID: q.ID("school_id"), DepartmentID: q.ID("department_id"), Due: q.String("due")}
+	if overdue := q.Bool("overdue"); overdue != nil {
+		if !*overdue {
+			q.Problems.Add("overdue", "with order=urgency may only be true (or use due=overdue)")
+		} else if f.Due == "" {
+			f.Due = graduate.DueOverdue
+		}
+	}
+	if e := q.Bool("escalated"); e != nil {
+		f.Escalated = *e
+	}
+	limit := q.Limit()
+	if err := q.Err(); err != nil {
+		return err
+	}
+	l, err := api.Graduates.Caseload(request.Context(c), request.Actor(c), f, c.QueryParam("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, l)
 }
 
 func (api *API) getStudent(c echo.Context) error {
@@ -125,6 +165,22 @@ func (api *API) createAccount(c echo.Context) error {
 	}
 	response.SetETag(c, u.Version)
 	return c.JSON(http.StatusCreated, u)
+}
+
+func (api *API) resetAccountPassword(c echo.Context) error {
+	id, err := request.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in graduate.PasswordInput
+	if err := request.Bind(c, &in); err != nil {
+		return err
+	}
+	if err := api.Graduates.ResetAccountPassword(request.Context(c), api.Directory, request.Actor(c), id, in); err != nil {
+		return err
+	}
+	response.NoStore(c)
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (api *API) verifyHardship(c echo.Context) error {

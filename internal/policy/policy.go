@@ -35,6 +35,7 @@ const (
 	StudentsImport    Action = "students:import"
 	StudentsReassign  Action = "students:reassign"
 	AccountsCreate    Action = "students:account"
+	AccountsReset     Action = "students:account:reset"
 	HardshipsWrite    Action = "hardships:write"
 	HardshipsVerify   Action = "hardships:verify"
 	PlansRead         Action = "plans:read"
@@ -91,6 +92,7 @@ var table = map[Action][]bangfu.Role{
 	StudentsImport:    {counselor, supervisor},
 	StudentsReassign:  {supervisor},
 	AccountsCreate:    {counselor, supervisor},
+	AccountsReset:     {counselor, supervisor},
 	HardshipsWrite:    {counselor, supervisor},
 	HardshipsVerify:   {supervisor},
 	PlansRead:         {counselor, supervisor, province},

@@ -148,15 +148,17 @@ func (ui *UI) users(c echo.Context) error {
 	return ui.render(c, http.StatusOK, "admin_users", p)
 }
 
-// formID reads an optional id from a form field: nil when empty.
-func formID(c echo.Context, name string) *int64 {
+// choiceID reads an optional record id chosen from a list: nil when
+// empty; anything else that is not a number names no record (-1), which
+// the service refuses, naming the field.
+func choiceID(c echo.Context, name string) *int64 {
 	v := strings.TrimSpace(c.FormValue(name))
 	if v == "" {
 		return nil
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		id = -1 // names no record: the service says so
+		id = -1
 	}
 	return &id
 }
@@ -204,7 +206,7 @@ func (ui *UI) createUser(c echo.Context) error {
 	}
 	in := directory.UserInput{
 		Username: c.FormValue("username"), DisplayName: c.FormValue("display_name"), Role: bangfu.Role(c.FormValue("role")),
-		SchoolID: formID(c, "school_id"), DepartmentID: formID(c, "department_id"), Email: c.FormValue("email"),
+		SchoolID: choiceID(c, "school_id"), DepartmentID: choiceID(c, "department_id"), Email: c.FormValue("email"),
 		Password: c.FormValue("password"),
 	}
 	u, err := ui.Directory.CreateUser(request.Context(c), request.Actor(c), in)
@@ -289,8 +291,8 @@ func (ui *UI) changeUser(what string) echo.HandlerFunc {
 		case "profile":
 			name, email, role := c.FormValue("display_name"), c.FormValue("email"), bangfu.Role(c.FormValue("role"))
 			patch.DisplayName, patch.Email, patch.Role = &name, &email, &role
-			patch.SchoolID = nullableID(formID(c, "school_id"))
-			patch.DepartmentID = nullableID(formID(c, "department_id"))
+			patch.SchoolID = nullableID(choiceID(c, "school_id"))
+			patch.DepartmentID = nullableID(choiceID(c, "department_id"))
 		case "password":
 			pw := c.FormValue("password")
 			patch.Password = &pw

@@ -21,7 +21,7 @@ import (
 // another counselor.
 
 type caseloadData struct {
-	Rows []caseloadRow
+	Rows []counselorRow
 	// Totals are the process measures of the whole scope.
 	Totals report.Process
 	// From is the caseload shown for reassignment: a counselor's id,
@@ -34,7 +34,7 @@ type caseloadData struct {
 	Targets []directory.User
 }
 
-type caseloadRow struct {
+type counselorRow struct {
 	ID   int64 // 0: the unassigned files
 	Name string
 	report.Process
@@ -82,7 +82,7 @@ func (ui *UI) fillCaseloads(c echo.Context, p *Page, from string, pg bangfu.Page
 	// counselor no longer enabled still has one while cases remain.
 	seen := map[int64]bool{}
 	for _, u := range counselors {
-		row := caseloadRow{ID: u.ID, Name: u.DisplayName}
+		row := counselorRow{ID: u.ID, Name: u.DisplayName}
 		for _, cp := range sum.Counselors {
 			if cp.CounselorID == u.ID {
 				row.Process = cp.Process
@@ -95,14 +95,14 @@ func (ui *UI) fillCaseloads(c echo.Context, p *Page, from string, pg bangfu.Page
 		if !seen[cp.CounselorID] {
 			name := cp.Name
 			if cp.CounselorID == 0 {
-				name = p.T("caseload.unassigned")
+				name = p.T("counselors.unassigned")
 			}
-			d.Rows = append(d.Rows, caseloadRow{ID: cp.CounselorID, Name: name, Process: cp.Process})
+			d.Rows = append(d.Rows, counselorRow{ID: cp.CounselorID, Name: name, Process: cp.Process})
 		}
 	}
 	if from != "" {
 		f := graduate.Filter{Unassigned: from == "none"}
-		d.FromName = p.T("caseload.unassigned")
+		d.FromName = p.T("counselors.unassigned")
 		if !f.Unassigned {
 			id, _ := strconv.ParseInt(from, 10, 64)
 			f.CounselorID = &id
@@ -123,7 +123,7 @@ func (ui *UI) fillCaseloads(c echo.Context, p *Page, from string, pg bangfu.Page
 			d.Next = "/counselors?" + url.Values{"from": {from}, "cursor": {l.NextCursor}}.Encode() + "#caseload"
 		}
 	}
-	p.Title = p.T("caseload.title")
+	p.Title = p.T("counselors.title")
 	p.Data = d
 	return nil
 }
@@ -167,5 +167,5 @@ func (ui *UI) reassign(c echo.Context) error {
 	if from != "" {
 		back += "?" + url.Values{"from": {from}}.Encode() + "#caseload"
 	}
-	return done(c, "caseload.reassigned", back)
+	return done(c, "counselors.reassigned", back)
 }

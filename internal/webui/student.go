@@ -3,7 +3,6 @@ package webui
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -46,38 +45,13 @@ type portalData struct {
 	Linked bool
 	ownView
 	Plan    *plan.Plan
-	Entries []timelineEntry
+	Entries []timelineItem
 	// Report is the form for reporting a new destination.
 	Report        destinationForm
 	Notifications []notify.Notification
 	// Theirs and Yours are the two versions of a stale destination report.
 	Theirs *destination.Destination
 	Yours  *destination.Input
-}
-
-// timelineEntry is a ledger entry with the entries that correct it.
-type timelineEntry struct {
-	ledger.Entry
-	Corrections []ledger.Entry
-}
-
-// timeline orders entries newest first, each correction beside what it
-// corrects.
-func timeline(entries []ledger.Entry) []timelineEntry {
-	var out []timelineEntry
-	index := map[int]int{}
-	for _, e := range entries {
-		if e.CorrectsSeq != nil {
-			if i, ok := index[*e.CorrectsSeq]; ok {
-				out[i].Corrections = append(out[i].Corrections, e)
-				continue
-			}
-		}
-		index[e.Seq] = len(out)
-		out = append(out, timelineEntry{Entry: e})
-	}
-	slices.Reverse(out)
-	return out
 }
 
 // destinationForm describes the destination form: the codes in order, the

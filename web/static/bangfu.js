@@ -25,11 +25,25 @@ document.addEventListener("change", function (e) {
   var f = e.target.form;
   if (f && f.hasAttribute("data-proof-rules") && e.target.name === "code") { markProofRule(f); }
 });
+// - select[data-rules=ID]: in the element ID, shows only the [data-rule] item of the chosen value
+//   (all of them while nothing is chosen), e.g. the proof a destination code needs.
+function showRule(sel) {
+  var box = document.getElementById(sel.getAttribute("data-rules"));
+  if (!box) { return; }
+  var v = sel.value;
+  box.querySelectorAll("[data-rule]").forEach(function (item) { item.hidden = v !== "" && item.getAttribute("data-rule") !== v; });
+  var intro = box.querySelector(".rule-intro");
+  if (intro) { intro.hidden = v !== ""; }
+}
+document.querySelectorAll("select[data-rules]").forEach(showRule);
 document.addEventListener("change", function (e) {
   var t = e.target;
   if (t.matches && t.matches("[data-check-all]")) {
     var boxes = t.form.querySelectorAll('input[type=checkbox][name="' + t.getAttribute("data-check-all") + '"]');
     boxes.forEach(function (b) { b.checked = t.checked; });
+  }
+  if (t.matches && t.matches("select[data-rules]")) {
+    showRule(t);
   }
 });
 document.addEventListener("submit", function (e) {
@@ -39,8 +53,10 @@ document.addEventListener("submit", function (e) {
     return;
   }
   if (f.hasAttribute("data-busy")) {
-    f.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
     var s = f.querySelector(".busy");
     if (s) { s.textContent = f.getAttribute("data-busy"); s.hidden = false; }
+    // After the browser has read the form: a button disabled now would
+    // leave its name and value (the action pressed) out of the post.
+    window.setTimeout(function () { f.querySelectorAll("button").forEach(function (b) { b.disabled = true; }); }, 0);
   }
 });
