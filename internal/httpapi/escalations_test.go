@@ -161,10 +161,11 @@ func TestSettings(t *testing.T) {
 		"target_december":        "must be a fraction at most 1 and not below target_july, like 0.9",
 	}, fields)
 
-	r = put(`"1"`, map[string]any{"stall_days": []int{7, 14, 28}, "referral_minimum": 5})
+	r = put(`"1"`, map[string]any{"stall_days": []int{7, 14, 28}, "referral_minimum": 0})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, []any{7.0, 14.0, 28.0}, r.Map(t)["stall_days"])
-	require.Equal(t, 0.9, r.Map(t)["target_december"], "unset fields keep their defaults")
+	require.Equal(t, 0.0, r.Map(t)["referral_minimum"], "a zero sent stays zero")
+	require.Equal(t, 0.9, r.Map(t)["target_december"], "absent fields take their defaults")
 	require.Equal(t, http.StatusPreconditionFailed, put(`"1"`, map[string]any{}).Status)
 	require.Equal(t, http.StatusPreconditionRequired, env.Do(t, apptest.Call{Method: http.MethodPut, Path: "/api/v1/settings", Token: admin, Body: map[string]any{}}).Status)
 

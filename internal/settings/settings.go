@@ -17,8 +17,9 @@ import (
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
-// Settings are the rules' numbers. The zero value of a field means "use
-// the default" when stored, so new settings need no migration.
+// Settings are the rules' numbers. A field absent from the stored settings
+// takes its default (Defaults), so new settings need no migration; a zero
+// that is stored stays zero.
 type Settings struct {
 	// StallDays are the days without contact after which a case escalates
 	// to level 1 (counselor), 2 (school supervisors) and 3 (province).
@@ -45,31 +46,6 @@ var Defaults = Settings{
 	StallDays: [3]int{14, 21, 35}, SweepIntervalMinutes: 30, DefaultCadenceDays: 14,
 	ReferralMinimum: 3, ReferralWindowDays: 30, EvidenceWarningDays: 30,
 	TargetJuly: 0.70, TargetDecember: 0.90,
-}
-
-func (s *Settings) fill() {
-	d := Defaults
-	if s.StallDays == [3]int{} {
-		s.StallDays = d.StallDays
-	}
-	for _, f := range []struct {
-		v *int
-		d int
-	}{
-		{&s.SweepIntervalMinutes, d.SweepIntervalMinutes}, {&s.DefaultCadenceDays, d.DefaultCadenceDays},
-		{&s.ReferralMinimum, d.ReferralMinimum}, {&s.ReferralWindowDays, d.ReferralWindowDays},
-		{&s.EvidenceWarningDays, d.EvidenceWarningDays},
-	} {
-		if *f.v == 0 {
-			*f.v = f.d
-		}
-	}
-	if s.TargetJuly == 0 {
-		s.TargetJuly = d.TargetJuly
-	}
-	if s.TargetDecember == 0 {
-		s.TargetDecember = d.TargetDecember
-	}
 }
 
 // Check returns the settings' problems.
@@ -123,18 +99,19 @@ func (s *Store) Get(ctx context.Context, q postgres.Querier) (Record, error) {
 		Scan(&data, &r.Version, &r.UpdatedAt, &r.UpdatedBy); err != nil {
 		return Record{}, err
 	}
+	// Decoding over the defaults leaves the absent fields at their default.
+	r.Settings = Defaults
 	if err := json.Unmarshal(data, &r.Settings); err != nil {
 		return Record{}, err
 	}
-	r.fill()
 	s.interval.Store(int64(r.SweepIntervalMinutes))
 	return r, nil
 }
 
-// Put replaces the settings if they are still at version, and audits the
-// change.
+// Put replaces the settings with next, every field as given, if they are
+// still at version, and audits the change. A caller that lets fields be
+// left out starts next from Defaults.
 func (s *Store) Put(ctx context.Context, a bangfu.Actor, version int, next Settings) (Record, error) {
-	next.fill()
 	if err := next.Check(); err != nil {
 		return Record{}, err
 	}
