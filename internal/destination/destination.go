@@ -214,18 +214,23 @@ func lockCurrent(ctx context.Context, tx pgx.Tx, a bangfu.Actor, studentID int64
 	return h, current, err
 }
 
-// Verify marks the current destination verified by a supervisor.
-func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, base *int64) (Destination, error) {
+// Verify marks the current destination verified by a supervisor. base is
+// the id of the record the supervisor checked (from If-Match); a record
+// that has since been superseded is precondition_failed.
+func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, base int64) (Destination, error) {
 	var id int64
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		h, current, err := lockCurrent(ctx, tx, a, studentID)
 		if err != nil {
 			return err
 		}
+		if a.Role != bangfu.RoleSupervisor {
+			return bangfu.Errorf(bangfu.EFORBIDDEN, "A supervisor verifies destinations.")
+		}
 		if current == nil {
 			return bangfu.NotFound("destination")
 		}
-		if base != nil && *base != *current {
+		if base != *current {
 			return bangfu.Errorf(bangfu.EPRECONDITIONFAILED, "The destination was changed since you read it; check the new record before verifying.")
 		}
 		id = *current

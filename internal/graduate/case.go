@@ -15,6 +15,11 @@ import (
 // follow-up state, the plan revision and the destination. Each runs on the
 // caller's transaction, which holds the graduate's row lock (Access with
 // forUpdate), so that the change commits with the write that causes it.
+//
+// Every change to what a file shows — its status, its counts, its plan
+// revision, its destination, the overdue flag — moves its version (the
+// ETag), so that a client holding an older copy cannot overwrite it unseen.
+// The follow-up date moves with the write that schedules it.
 
 // LedgerAdvance is what an appended ledger entry changes on its file.
 type LedgerAdvance struct {
@@ -31,7 +36,8 @@ type LedgerAdvance struct {
 // benchmarks can issue the same SQL.
 const AdvanceSQL = `UPDATE students SET ledger_seq = $2, ledger_head = $3,
 		contacts_count = contacts_count + $4::int, referrals_count = referrals_count + $5::int,
-		last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END
+		last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END,
+		version = version + 1
 	WHERE id = $1`
 
 // QueueLedgerAdvance queues adv on b, a batch the caller sends on the
@@ -63,20 +69,20 @@ func ClearFollowup(ctx context.Context, q postgres.Querier, studentID int64) err
 
 // MarkOverdue records that the graduate's follow-up came due with no contact.
 func MarkOverdue(ctx context.Context, q postgres.Querier, studentID int64) error {
-	_, err := q.Exec(ctx, `UPDATE students SET overdue = true WHERE id = $1`, studentID)
+	_, err := q.Exec(ctx, `UPDATE students SET overdue = true, version = version + 1 WHERE id = $1 AND NOT overdue`, studentID)
 	return err
 }
 
 // SetPlanRevision records the graduate's current plan revision.
 func SetPlanRevision(ctx context.Context, q postgres.Querier, studentID int64, revision int, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE students SET plan_revision = $2, updated_at = $3 WHERE id = $1`, studentID, revision, at)
+	_, err := q.Exec(ctx, `UPDATE students SET plan_revision = $2, updated_at = $3, version = version + 1 WHERE id = $1`, studentID, revision, at)
 	return err
 }
 
 // SetDestination records the graduate's current destination record; with
 // places, an open or active case becomes placed.
 func SetDestination(ctx context.Context, q postgres.Querier, studentID, destinationID int64, code string, places bool, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE students SET destination_id = $2, destination_code = $3, updated_at = $4,
+	_, err := q.Exec(ctx, `UPDATE students SET destination_id = $2, destination_code = $3, updated_at = $4, version = version + 1,
 			status = CASE WHEN $5 AND status IN ('open', 'active') THEN 'placed' ELSE status END
 		WHERE id = $1`, studentID, destinationID, code, at, places)
 	return err
@@ -86,6 +92,6 @@ func SetDestination(ctx context.Context, q postgres.Querier, studentID, destinat
 // verified as a placement), and touches the file either way.
 func PlaceIfOpen(ctx context.Context, q postgres.Querier, studentID int64, places bool, at time.Time) error {
 	_, err := q.Exec(ctx, `UPDATE students SET status = CASE WHEN $2 AND status IN ('open', 'active') THEN 'placed' ELSE status END,
-		updated_at = $3 WHERE id = $1`, studentID, places, at)
+		updated_at = $3, version = version + 1 WHERE id = $1`, studentID, places, at)
 	return err
 }

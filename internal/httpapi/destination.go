@@ -54,11 +54,14 @@ func (api *API) verifyDestination(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	base, err := request.OptionalIfMatch(c)
+	if err := noParams(c); err != nil {
+		return err
+	}
+	base, err := request.IfMatch(c)
 	if err != nil {
 		return err
 	}
-	d, err := api.Destinations.Verify(request.Context(c), request.Actor(c), id, toInt64(base))
+	d, err := api.Destinations.Verify(request.Context(c), request.Actor(c), id, int64(base))
 	if err != nil {
 		return err
 	}
