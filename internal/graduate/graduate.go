@@ -336,11 +336,12 @@ func checkPhone(p *bangfu.Problems, v string) {
 }
 
 // Create adds a graduate's file. The ID number must be new to the school.
+// It answers the file as the creation left it (read in its transaction).
 func (s *Service) Create(ctx context.Context, a bangfu.Actor, in Input) (Student, error) {
 	in.normalize()
 	var p bangfu.Problems
 	in.check(&p, s.Clock.Now().In(bangfu.Shanghai).Year(), true)
-	var id int64
+	var out Student
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		var cs Counselors
 		if in.CounselorID != nil && a.SchoolID != nil {
@@ -361,17 +362,20 @@ func (s *Service) Create(ctx context.Context, a bangfu.Actor, in Input) (Student
 		if err := p.Err(); err != nil {
 			return err
 		}
-		var err error
-		id, err = s.insert(ctx, tx, in)
+		id, err := s.insert(ctx, tx, in)
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, s.Clock.Now(), audit.Event{Action: audit.StudentCreate, StudentID: id, SchoolID: *in.SchoolID})
+		if err := audit.Record(ctx, tx, a, s.Clock.Now(), audit.Event{Action: audit.StudentCreate, StudentID: id, SchoolID: *in.SchoolID}); err != nil {
+			return err
+		}
+		out, err = s.get(ctx, tx, a, id)
+		return err
 	})
 	if err != nil {
 		return Student{}, err
 	}
-	return s.get(ctx, s.DB.Pool, a, id)
+	return out, nil
 }
 
 func (s *Service) insert(ctx context.Context, q postgres.Querier, in Input) (int64, error) {
@@ -465,8 +469,11 @@ type Patch struct {
 
 // Update applies patch if the file is still at version. A stale version is
 // precondition_failed: the caller must reload and reapply, so that two
-// counselors never overwrite each other unseen.
+// counselors never overwrite each other unseen. It answers the file as
+// this write left it, read in its own transaction (never a later writer's
+// change).
 func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version int, patch Patch) (Student, error) {
+	var out Student
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		h, err := Access(ctx, tx, a, id, true)
 		if err != nil {
@@ -540,6 +547,7 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 			return err
 		}
 		if len(changed) == 0 {
+			out = cur
 			return nil
 		}
 		now := s.Clock.Now()
@@ -569,12 +577,16 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.StudentUpdate, StudentID: id, SchoolID: h.SchoolID, Fields: changed})
+		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.StudentUpdate, StudentID: id, SchoolID: h.SchoolID, Fields: changed}); err != nil {
+			return err
+		}
+		out, err = s.get(ctx, tx, a, id)
+		return err
 	})
 	if err != nil {
 		return Student{}, err
 	}
-	return s.get(ctx, s.DB.Pool, a, id)
+	return out, nil
 }
 
 // Unmask returns a sensitive field in clear to the assigned counselor or a
