@@ -253,35 +253,62 @@ func cleanList(l []string) []string {
 // check records in's problems. The ID number is checked only when
 // checkID: an update that leaves it alone cannot see it in clear.
 func (in *Input) check(p *bangfu.Problems, thisYear int, checkID bool) {
-	switch {
-	case in.StudentNumber == "":
-		p.Add("student_number", "is required")
-	case !validStudentNumber(in.StudentNumber):
-		p.Add("student_number", "must be 1-32 letters, digits or '-'")
+	in.checkFields(p, thisYear, func(field string) bool { return field != "id_number" || checkID })
+}
+
+// checkFields records the problems of the fields touched names (by their
+// JSON name): a change is checked, never the fields it leaves alone, which
+// may have been valid when written and no longer be (an old cohort's
+// graduation year).
+func (in *Input) checkFields(p *bangfu.Problems, thisYear int, touched func(field string) bool) {
+	if touched("student_number") {
+		switch {
+		case in.StudentNumber == "":
+			p.Add("student_number", "is required")
+		case !validStudentNumber(in.StudentNumber):
+			p.Add("student_number", "must be 1-32 letters, digits or '-'")
+		}
 	}
-	p.Text("name", in.Name, 50, true)
-	switch {
-	case !checkID:
-	case in.IDNumber == "":
-		p.Add("id_number", "is required")
-	case cnid.ResidentIDProblem(in.IDNumber) != "":
-		p.Add("id_number", cnid.ResidentIDProblem(in.IDNumber))
+	if touched("name") {
+		p.Text("name", in.Name, 50, true)
 	}
-	p.Text("major", in.Major, 100, false)
-	if !slices.Contains(EducationLevels, in.EducationLevel) {
+	if touched("id_number") {
+		switch {
+		case in.IDNumber == "":
+			p.Add("id_number", "is required")
+		case cnid.ResidentIDProblem(in.IDNumber) != "":
+			p.Add("id_number", cnid.ResidentIDProblem(in.IDNumber))
+		}
+	}
+	if touched("major") {
+		p.Text("major", in.Major, 100, false)
+	}
+	if touched("education_level") && !slices.Contains(EducationLevels, in.EducationLevel) {
 		p.Add("education_level", "must be one of "+strings.Join(EducationLevels, ", "))
 	}
-	if in.GraduationYear < thisYear-5 || in.GraduationYear > thisYear+5 {
+	if touched("graduation_year") && (in.GraduationYear < thisYear-5 || in.GraduationYear > thisYear+5) {
 		p.Add("graduation_year", fmt.Sprintf("must be a year from %d to %d", thisYear-5, thisYear+5))
 	}
-	checkPhone(p, in.Phone)
-	p.Email("email", in.Email)
-	p.Text("intention.industry", in.Intention.Industry, 100, false)
-	p.Text("intention.region", in.Intention.Region, 100, false)
-	p.Text("intention.job_type", in.Intention.JobType, 100, false)
-	checkList(p, "skills", in.Skills)
-	checkList(p, "certificates", in.Certificates)
-	p.Text("accommodations", in.Accommodations, 1000, false)
+	if touched("phone") {
+		checkPhone(p, in.Phone)
+	}
+	if touched("email") {
+		p.Email("email", in.Email)
+	}
+	if touched("intention") {
+		p.Text("intention.industry", in.Intention.Industry, 100, false)
+		p.Text("intention.region", in.Intention.Region, 100, false)
+		p.Text("intention.job_type", in.Intention.JobType, 100, false)
+	}
+	if touched("skills") {
+		checkList(p, "skills", in.Skills)
+	}
+	if touched("certificates") {
+		checkList(p, "certificates", in.Certificates)
+	}
+	if touched("accommodations") {
+		p.Text("accommodations", in.Accommodations, 1000, false)
+	}
 }
 
 func validStudentNumber(s string) bool {
@@ -479,7 +506,10 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 		if err != nil {
 			return err
 		}
-		cur, err := s.get(ctx, tx, bangfu.Actor{Role: bangfu.RoleCounselor}, id)
+		if !mayWrite(a) {
+			return bangfu.Errorf(bangfu.EFORBIDDEN, "Only the graduate's counselor or a supervisor changes their file.")
+		}
+		cur, err := s.get(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -519,7 +549,7 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 
 		var p bangfu.Problems
 		in.normalize()
-		in.check(&p, s.Clock.Now().In(bangfu.Shanghai).Year(), patch.IDNumber != nil)
+		in.checkFields(&p, s.Clock.Now().In(bangfu.Shanghai).Year(), func(field string) bool { return slices.Contains(changed, field) })
 		var cs Counselors
 		if patch.CounselorID.Set {
 			if cs, err = schoolCounselors(ctx, tx, h.SchoolID); err != nil {
@@ -587,6 +617,13 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 		return Student{}, err
 	}
 	return out, nil
+}
+
+// mayWrite reports whether a's role changes files at all: counselors and
+// supervisors do; students, province staff (read-only, masked) and admins
+// do not. Which files they change is the scope's business (Access).
+func mayWrite(a bangfu.Actor) bool {
+	return a.Role == bangfu.RoleCounselor || a.Role == bangfu.RoleSupervisor
 }
 
 // Unmask returns a sensitive field in clear to the assigned counselor or a

@@ -87,3 +87,44 @@ func TestUpdateAnswersWhatItWrote(t *testing.T) {
 	require.Equal(t, major, res.st.Major, "the update's own value")
 	require.Equal(t, st.Version+1, res.st.Version, "the version the update produced")
 }
+
+// TestUpdateChecksOnlyWhatChanges: a change is checked, not the fields it
+// leaves alone, so that the file of an old cohort (whose graduation year
+// is now outside the years a new file may have) can still be closed.
+func TestUpdateChecksOnlyWhatChanges(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := t.Context()
+	school := env.MustSchool(t)
+	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	old := env.MustActiveCase(t, counselor, graduate.Input{GraduationYear: 2021})
+
+	env.Clock.Set(time.Date(2028, 1, 10, 9, 0, 0, 0, bangfu.Shanghai))
+	closed := "closed"
+	got, err := env.App.Graduates.Update(ctx, counselor.Actor(), old.ID, old.Version, graduate.Patch{Status: &closed})
+	require.NoError(t, err, "closing touches only the status")
+	require.Equal(t, "closed", got.Status)
+
+	year := 2021
+	_, err = env.App.Graduates.Update(ctx, counselor.Actor(), old.ID, got.Version, graduate.Patch{GraduationYear: &year})
+	require.Equal(t, map[string]string{"graduation_year": "must be a year from 2023 to 2033"}, bangfu.FieldsOf(err),
+		"a field the change sets is checked")
+}
+
+// TestProvinceCannotWrite: province staff read every school, masked; the
+// service itself refuses their writes, whatever route calls it.
+func TestProvinceCannotWrite(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	school := env.MustSchool(t)
+	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	province := env.MustUser(t, bangfu.RoleProvince, nil)
+	st := env.MustActiveCase(t, counselor)
+	major := "改写"
+	_, err := env.App.Graduates.Update(t.Context(), province.Actor(), st.ID, st.Version, graduate.Patch{Major: &major})
+	require.Equal(t, bangfu.EFORBIDDEN, bangfu.ErrorCode(err))
+	got, err := env.App.Graduates.Get(t.Context(), counselor.Actor(), st.ID)
+	require.NoError(t, err)
+	require.Equal(t, st.Name, got.Name)
+	require.Equal(t, st.Version, got.Version, "nothing written")
+}
