@@ -123,6 +123,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		return a.Escalations.ResolveOnContact(ctx, tx, actor, h, e)
 	}
 	a.Plans.AfterRevise = a.Followups.OnRevise
+	a.Graduates.AfterCaseChange = a.Followups.OnCaseChange
+	a.Destinations.AfterCaseChange = a.Followups.OnCaseChange
 
 	if a.River, err = a.newRiver(); err != nil {
 		a.Close()

@@ -95,6 +95,29 @@ type Input struct {
 type Service struct {
 	DB    *postgres.DB
 	Clock bangfu.Clock
+	// AfterCaseChange runs in the transaction of a record that places or
+	// reopens a case (the follow-up scheduler uses it).
+	AfterCaseChange graduate.CaseHook
+}
+
+// effect says what a record of code, of status, does to its case: a
+// recorded placement places an open case; any record of 70, 71 or 72 —
+// whoever entered it — reopens a placed one (the placement fell through).
+func effect(code, status string) graduate.DestinationEffect {
+	switch {
+	case slices.Contains(Unplaced, code):
+		return graduate.Reopens
+	case status == "recorded" || status == "verified":
+		return graduate.Places
+	}
+	return graduate.Keeps
+}
+
+func (s *Service) caseChanged(ctx context.Context, tx pgx.Tx, c graduate.CaseChange) error {
+	if s.AfterCaseChange == nil || !c.Moved() {
+		return nil
+	}
+	return s.AfterCaseChange(ctx, tx, c)
 }
 
 // Check returns in's problems under the destination rules.
@@ -150,8 +173,9 @@ func ChangeDeadline(graduationYear int) bangfu.Date {
 // Put records a new destination for a graduate, superseding the current
 // one (kept as history). base is the current record's id (from If-Match),
 // required when there is one. A student may report only their own
-// (status reported); staff record (status recorded). After 31 August of
-// the graduation year only a supervisor may change it.
+// (status reported); staff record (status recorded). A recorded placement
+// places an open case; a record of 70, 71 or 72 reopens a placed one.
+// After 31 August of the graduation year only a supervisor may change it.
 func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base *int64, in Input) (Destination, error) {
 	verr := Check(&in)
 	var id int64
@@ -189,8 +213,11 @@ func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base
 			status, a.UserID, a.Role, now).Scan(&id); err != nil {
 			return postgres.FormatError(err, "destination")
 		}
-		// A recorded destination outside 70-72 places the case.
-		if err := graduate.SetDestination(ctx, tx, studentID, id, in.Code, status == "recorded" && !slices.Contains(Unplaced, in.Code), now); err != nil {
+		change, err := graduate.SetDestination(ctx, tx, studentID, id, in.Code, effect(in.Code, status), now)
+		if err != nil {
+			return err
+		}
+		if err := s.caseChanged(ctx, tx, change); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.DestinationSet, StudentID: studentID, SchoolID: h.SchoolID,
@@ -240,7 +267,11 @@ func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, b
 			id, a.UserID, now).Scan(&code); err != nil {
 			return err
 		}
-		if err := graduate.PlaceIfOpen(ctx, tx, studentID, !slices.Contains(Unplaced, code), now); err != nil {
+		change, err := graduate.PlaceIfOpen(ctx, tx, studentID, effect(code, "verified"), now)
+		if err != nil {
+			return err
+		}
+		if err := s.caseChanged(ctx, tx, change); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.DestinationVerify, StudentID: studentID, SchoolID: h.SchoolID,

@@ -82,3 +82,34 @@ func TestRecordVerifyAndHistory(t *testing.T) {
 	_, err = w.env.App.Destinations.Put(ctx, w.counselor.Actor(), w.student.ID, &d2.ID, waiting)
 	require.Equal(t, bangfu.EFORBIDDEN, bangfu.ErrorCode(err))
 }
+
+// TestPlacementFallingThroughReopensTheCase: a new record of 70, 71 or 72
+// after a placement reopens the case and its follow-ups; a case becomes
+// placed only through a destination record, never by changing its status.
+func TestPlacementFallingThroughReopensTheCase(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := t.Context()
+	c := w.counselor.Actor()
+	placed := "placed"
+	_, err := w.env.App.Graduates.Update(ctx, c, w.student.ID, w.student.Version, graduate.Patch{Status: &placed})
+	require.Equal(t, map[string]string{"status": "a case is placed by recording its destination"}, bangfu.FieldsOf(err))
+
+	d, err := w.env.App.Destinations.Put(ctx, c, w.student.ID, nil, further)
+	require.NoError(t, err)
+	st := w.file(t)
+	require.Equal(t, "placed", st.Status)
+	require.Nil(t, st.NextFollowupOn, "a placed case has no follow-up")
+	active := "active"
+	_, err = w.env.App.Graduates.Update(ctx, c, w.student.ID, st.Version, graduate.Patch{Status: &active})
+	require.Equal(t, map[string]string{"status": "a placement that fell through is recorded as a new destination (70, 71 or 72), which reopens the case"},
+		bangfu.FieldsOf(err))
+
+	w.env.Clock.Set(time.Date(2026, 6, 10, 15, 0, 0, 0, bangfu.Shanghai))
+	_, err = w.env.App.Destinations.Put(ctx, c, w.student.ID, &d.ID, destination.Input{Code: "71"})
+	require.NoError(t, err)
+	st = w.file(t)
+	require.Equal(t, "active", st.Status, "the placement fell through: the case is open again")
+	require.NotNil(t, st.NextFollowupOn, "and followed again")
+	require.Equal(t, "2026-06-24", st.NextFollowupOn.String())
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/postgres"
 	"github.com/bangfu/bangfu/internal/settings"
@@ -180,17 +181,17 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 }
 
 // notifyRaised tells who handles each escalation raised (ids, of which
-// level3 are of level 3): level 1 the counselor, level 2 the school's
+// level3 are of level 3): level 1 whoever answers for the case (its
+// counselor, or the supervisors when it has none), level 2 the school's
 // supervisors (of the graduate's department, or school-wide), level 3
 // province staff as one digest per sweep.
 func (w *SweepWorker) notifyRaised(ctx context.Context, tx pgx.Tx, ids []int64, level3 int) (int, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT u.id, e.id, e.level, e.reason, s.id, s.name
 		FROM escalations e JOIN students s ON s.id = e.student_id
-		JOIN users u ON NOT u.disabled AND (
-		     (e.level = 1 AND u.id = s.counselor_id)
-		  OR (e.level = 2 AND u.role = 'supervisor' AND u.school_id = s.school_id
-		      AND (u.department_id IS NULL OR u.department_id = s.department_id)))
+		JOIN users u ON (e.level = 1 AND `+graduate.Responsible+`) OR (e.level = 2 AND NOT u.disabled
+		      AND u.role = 'supervisor' AND u.school_id = s.school_id
+		      AND (u.department_id IS NULL OR u.department_id = s.department_id))
 		WHERE e.id = ANY($1) AND e.level < 3`, ids)
 	if err != nil {
 		return 0, err

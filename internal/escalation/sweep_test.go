@@ -244,3 +244,21 @@ func TestSweepFlagsAndClearsThem(t *testing.T) {
 	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM escalations WHERE status <> 'resolved'`).Scan(&open))
 	require.Zero(t, open)
 }
+
+// TestUnassignedCaseEscalatesToTheSupervisors: level 1 of a case without a
+// counselor goes to the supervisors of its school, never to nobody.
+func TestUnassignedCaseEscalatesToTheSupervisors(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	env := w.env
+	st := env.MustActiveCase(t, w.supervisor)
+	require.Nil(t, st.CounselorID)
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 15))
+	env.Sweep(t)
+	var got []int64
+	for _, n := range env.Notifications(t, w.supervisor, "escalation") {
+		got = append(got, *n.StudentID)
+	}
+	require.Contains(t, got, st.ID, "the supervisor hears of the unassigned case's level 1")
+	require.Len(t, env.Notifications(t, w.counselor, "escalation"), 1, "the counselor hears only of their own case")
+}

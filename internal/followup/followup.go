@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -72,7 +73,7 @@ func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h g
 	if e.Kind != "contact" && e.NextFollowupOn == nil {
 		return nil
 	}
-	if h.Status != "open" && h.Status != "active" {
+	if !graduate.Followed(h.Status) {
 		return s.cancel(ctx, tx, h.StudentID, h.FollowupJobID)
 	}
 	due := e.NextFollowupOn
@@ -90,17 +91,21 @@ func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h g
 	return s.schedule(ctx, tx, h.StudentID, h.FollowupJobID, *due)
 }
 
-// OnRevise is the plan's hook: a cadence applies after the last contact
-// when no follow-up is pending.
+// OnRevise is the plan's hook: the cadence applies after the last contact
+// when no follow-up is pending (none was scheduled, or its reminder has
+// fired), and brings a pending one forward when the new cadence comes
+// earlier; it never puts a pending follow-up off.
 func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r plan.Revision) error {
-	var pending *int64
+	var jobID *int64
 	var last *time.Time
+	var next *time.Time
 	var status string
-	if err := tx.QueryRow(ctx, `SELECT followup_job_id, last_contact_at, status FROM students WHERE id = $1`, r.StudentID).
-		Scan(&pending, &last, &status); err != nil {
+	var overdue bool
+	if err := tx.QueryRow(ctx, `SELECT followup_job_id, next_followup_on, overdue, last_contact_at, status FROM students WHERE id = $1`, r.StudentID).
+		Scan(&jobID, &next, &overdue, &last, &status); err != nil {
 		return err
 	}
-	if pending != nil || (status != "open" && status != "active") {
+	if !graduate.Followed(status) {
 		return nil
 	}
 	from := bangfu.Today(s.Clock)
@@ -111,7 +116,35 @@ func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r p
 	if today := bangfu.Today(s.Clock); due.Before(today) {
 		due = today
 	}
-	return s.schedule(ctx, tx, r.StudentID, nil, due)
+	// A follow-up whose reminder fired (the case is overdue) is no longer
+	// pending: its job has run.
+	if pending := jobID != nil && !overdue && next != nil; pending && !due.Before(bangfu.DateFromDB(*next)) {
+		return nil
+	}
+	return s.schedule(ctx, tx, r.StudentID, jobID, due)
+}
+
+// OnCaseChange is the case hook (graduate and destination run it): a case
+// that enters the caseload — a new file, a reopened one, a placement that
+// fell through — gets its first follow-up at once, after the cadence; a
+// case that leaves it — closed, transferred, placed — loses its pending
+// follow-up, in the same transaction.
+func (s *Scheduler) OnCaseChange(ctx context.Context, tx pgx.Tx, c graduate.CaseChange) error {
+	var pending *int64
+	if err := tx.QueryRow(ctx, `SELECT followup_job_id FROM students WHERE id = $1`, c.StudentID).Scan(&pending); err != nil {
+		return err
+	}
+	switch {
+	case !graduate.Followed(c.To):
+		return s.cancel(ctx, tx, c.StudentID, pending)
+	case !graduate.Followed(c.From):
+		cadence, err := s.cadence(ctx, tx, c.StudentID)
+		if err != nil {
+			return err
+		}
+		return s.schedule(ctx, tx, c.StudentID, pending, bangfu.Today(s.Clock).AddDays(cadence))
+	}
+	return nil
 }
 
 func (s *Scheduler) cadence(ctx context.Context, tx pgx.Tx, studentID int64) (int, error) {
@@ -162,18 +195,20 @@ type DueWorker struct {
 	Notify *notify.Service
 }
 
-// Work marks the case overdue and reminds the counselor, unless this job
-// was superseded or a contact was logged after it was scheduled. Its
-// writes are idempotent (a flag and a notification keyed by the job), so a
-// retry after a crash or a second run changes nothing twice.
+// Work marks the case overdue and reminds whoever answers for it (its
+// counselor; for a case without one, its supervisors: graduate.Responsible),
+// unless this job was superseded, a contact was logged after it was
+// scheduled, or the case has left the caseload. Its writes are idempotent
+// (a flag and a notification keyed by the job), so a retry after a crash
+// or a second run changes nothing twice.
 func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 	return w.DB.InTx(ctx, func(tx pgx.Tx) error {
 		var live *int64
 		var scheduled, lastContact *time.Time
 		var counselor *int64
-		var name string
-		err := tx.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, last_contact_at, counselor_id, name
-			FROM students WHERE id = $1 FOR UPDATE`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name)
+		var name, status string
+		err := tx.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, last_contact_at, counselor_id, name, status
+			FROM students WHERE id = $1 FOR UPDATE`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name, &status)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return river.JobCancel(fmt.Errorf("graduate %d not found", job.Args.StudentID))
 		} else if err != nil {
@@ -181,21 +216,34 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 		}
 		superseded := live == nil || *live != job.ID
 		contacted := lastContact != nil && scheduled != nil && lastContact.After(*scheduled)
-		if !superseded && !contacted {
-			if err := graduate.MarkOverdue(ctx, tx, job.Args.StudentID); err != nil {
-				return err
-			}
-			if counselor != nil {
-				if _, err := w.Notify.Send(ctx, tx, notify.Message{
-					UserID: *counselor, Kind: "followup_due", StudentID: job.Args.StudentID,
-					Title: fmt.Sprintf("跟进提醒：%s 今天（%s）需要跟进", name, job.Args.DueOn),
-					Body:  "该毕业生的跟进日期已到，且此后尚未记录联系。请尽快联系并在帮扶台账中记录。",
-					Key:   fmt.Sprintf("followup:%d", job.ID),
-				}); err != nil {
-					return err
-				}
+		if superseded || contacted || !graduate.Followed(status) {
+			return nil
+		}
+		if err := graduate.MarkOverdue(ctx, tx, job.Args.StudentID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT u.id FROM students s JOIN users u ON `+graduate.Responsible+` WHERE s.id = $1`, job.Args.StudentID)
+		if err != nil {
+			return err
+		}
+		users, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		body := "该毕业生的跟进日期已到，且此后尚未记录联系。请尽快联系并在帮扶台账中记录。"
+		if counselor == nil || !slices.Contains(users, *counselor) {
+			body += "该个案目前没有负责的辅导员：请分配辅导员，或直接跟进。"
+		}
+		msgs := make([]notify.Message, len(users))
+		for i, u := range users {
+			msgs[i] = notify.Message{
+				UserID: u, Kind: "followup_due", StudentID: job.Args.StudentID,
+				Title: fmt.Sprintf("跟进提醒：%s 今天（%s）需要跟进", name, job.Args.DueOn),
+				Body:  body,
+				Key:   fmt.Sprintf("followup:%d", job.ID),
 			}
 		}
-		return nil
+		_, err = w.Notify.Send(ctx, tx, msgs...)
+		return err
 	})
 }

@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivertest"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
+	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/followup"
 	"github.com/bangfu/bangfu/internal/graduate"
@@ -90,9 +89,14 @@ func TestContactEnqueuesFollowupInItsTransaction(t *testing.T) {
 	require.NoError(t, err)
 	due := bangfu.NewDate(2026, time.June, 10)
 	require.NoError(t, w.env.App.Followups.OnAppend(ctx, tx, w.counselor.Actor(), h, ledger.Entry{Kind: "contact", OccurredAt: w.env.Clock.Now(), NextFollowupOn: &due}))
-	job := rivertest.RequireInsertedTx[*riverpgxv5.Driver](ctx, t, tx, followup.DueArgs{StudentID: w.student.ID, DueOn: "2026-06-10"},
-		&rivertest.RequireInsertedOpts{ScheduledAt: time.Date(2026, 6, 10, 9, 0, 0, 0, bangfu.Shanghai), State: rivertype.JobStateScheduled})
-	require.Equal(t, w.student.ID, job.Args.StudentID, "job arguments carry ids only")
+	var args map[string]any
+	var at time.Time
+	var state string
+	require.NoError(t, tx.QueryRow(ctx, `SELECT args, scheduled_at, state FROM river_job
+		WHERE kind = 'followup_due' AND args->>'due_on' = '2026-06-10'`).Scan(&args, &at, &state))
+	require.Equal(t, map[string]any{"student_id": float64(w.student.ID), "due_on": "2026-06-10"}, args, "job arguments carry ids only")
+	require.True(t, at.Equal(time.Date(2026, 6, 10, 9, 0, 0, 0, bangfu.Shanghai)), "at 09:00 on the day: %s", at)
+	require.Equal(t, "scheduled", state)
 	require.NoError(t, tx.Rollback(ctx))
 	var n int
 	require.NoError(t, w.env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'followup_due' AND args->>'due_on' = '2026-06-10'`).Scan(&n))
@@ -166,4 +170,140 @@ func TestFollowupAfterContactSinceDoesNothing(t *testing.T) {
 	require.NoError(t, err)
 	apptest.Work(t, w.env, w.dueWorker(), job)
 	require.Empty(t, w.env.Notifications(t, w.counselor, "followup_due"))
+}
+
+// liveFollowup returns the graduate's recorded follow-up job and due day,
+// or nil when none is recorded.
+func liveFollowup(t *testing.T, env *apptest.Env, studentID int64) (*rivertype.JobRow, *bangfu.Date) {
+	t.Helper()
+	var id *int64
+	var due *time.Time
+	require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT followup_job_id, next_followup_on FROM students WHERE id = $1`, studentID).Scan(&id, &due))
+	if id == nil {
+		require.Nil(t, due, "no job, no date")
+		return nil, nil
+	}
+	job, err := env.App.River.JobGet(t.Context(), *id)
+	require.NoError(t, err)
+	return job, bangfu.DatePtr(due)
+}
+
+func TestNewOrReopenedFileGetsItsFirstFollowupAtOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := t.Context()
+	st := w.env.MustStudent(t, w.counselor)
+	require.NotNil(t, st.NextFollowupOn, "the new file shows its first follow-up")
+	require.Equal(t, "2026-06-15", st.NextFollowupOn.String(), "after the default cadence (14 days)")
+	requireLive(t, w.env, st.ID, "2026-06-15")
+
+	// Closed: nothing pending. Reopened: a first follow-up again.
+	closed, active := "closed", "active"
+	st, err := w.env.App.Graduates.Update(ctx, w.counselor.Actor(), st.ID, st.Version, graduate.Patch{Status: &closed})
+	require.NoError(t, err)
+	require.Nil(t, st.NextFollowupOn)
+	w.env.Clock.Set(time.Date(2026, 6, 20, 10, 0, 0, 0, bangfu.Shanghai))
+	st, err = w.env.App.Graduates.Update(ctx, w.counselor.Actor(), st.ID, st.Version, graduate.Patch{Status: &active})
+	require.NoError(t, err)
+	require.Equal(t, "2026-07-04", st.NextFollowupOn.String())
+	requireLive(t, w.env, st.ID, "2026-07-04")
+}
+
+// TestLeavingTheCaseloadCancelsTheFollowup: closing, transferring or
+// placing a case cancels its pending follow-up in the same transaction, so
+// that it never turns overdue and reminds anyone.
+func TestLeavingTheCaseloadCancelsTheFollowup(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := t.Context()
+	c := w.counselor.Actor()
+	leave := map[string]func(st graduate.Student) error{
+		"closed": func(st graduate.Student) error {
+			s := "closed"
+			_, err := w.env.App.Graduates.Update(ctx, c, st.ID, st.Version, graduate.Patch{Status: &s})
+			return err
+		},
+		"transferred": func(st graduate.Student) error {
+			s := "transferred"
+			_, err := w.env.App.Graduates.Update(ctx, c, st.ID, st.Version, graduate.Patch{Status: &s})
+			return err
+		},
+		"placed": func(st graduate.Student) error {
+			_, err := w.env.App.Destinations.Put(ctx, c, st.ID, nil, destination.Input{Code: "80", ProofKind: "admission_notice", ProofRef: "LQ-1"})
+			return err
+		},
+	}
+	var jobs []*rivertype.JobRow
+	for status, do := range leave {
+		st := w.env.MustActiveCase(t, w.counselor)
+		w.contact(t, st.ID, "2026-06-08")
+		job, _ := liveFollowup(t, w.env, st.ID)
+		require.NotNil(t, job)
+		st, err := w.env.App.Graduates.Get(ctx, c, st.ID) // the contact moved its version
+		require.NoError(t, err)
+		require.NoError(t, do(st), status)
+		got, err := w.env.App.Graduates.Get(ctx, c, st.ID)
+		require.NoError(t, err)
+		require.Equal(t, status, got.Status)
+		require.Nil(t, got.NextFollowupOn, "%s: no follow-up shown", status)
+		none, _ := liveFollowup(t, w.env, st.ID)
+		require.Nil(t, none, "%s: no follow-up recorded", status)
+		job, err = w.env.App.River.JobGet(ctx, job.ID)
+		require.NoError(t, err)
+		require.Equal(t, rivertype.JobStateCancelled, job.State, "%s: the pending job is cancelled", status)
+		jobs = append(jobs, job)
+	}
+	// Even if a cancelled job ran on its day, nobody would be reminded.
+	w.env.Clock.Set(time.Date(2026, 6, 8, 9, 0, 0, 0, bangfu.Shanghai))
+	for _, job := range jobs {
+		runAgain(t, w.dueWorker(), job)
+	}
+	require.Empty(t, w.env.Notifications(t, w.counselor, "followup_due"))
+}
+
+// TestPlanCadenceAfterAReminder: once a reminder has fired, a plan
+// revision with a new cadence schedules the next follow-up; while one is
+// pending, a new cadence brings it forward, never later.
+func TestPlanCadenceAfterAReminder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := t.Context()
+	w.contact(t, w.student.ID, "2026-06-08")
+	w.env.Clock.Set(time.Date(2026, 6, 8, 9, 0, 0, 0, bangfu.Shanghai))
+	apptest.Work(t, w.env, w.dueWorker(), w.env.FollowupJob(t, w.student.ID))
+	require.Len(t, w.env.Notifications(t, w.counselor, "followup_due"), 1)
+
+	w.env.Clock.Set(time.Date(2026, 6, 8, 10, 0, 0, 0, bangfu.Shanghai))
+	_, err := w.env.App.Plans.Put(ctx, w.counselor.Actor(), w.student.ID, nil, planInput(10))
+	require.NoError(t, err)
+	requireLive(t, w.env, w.student.ID, "2026-06-11") // the last contact (1 June) + 10 days
+
+	// A shorter cadence brings the pending follow-up forward.
+	one := 1
+	_, err = w.env.App.Plans.Put(ctx, w.counselor.Actor(), w.student.ID, &one, planInput(8))
+	require.NoError(t, err)
+	requireLive(t, w.env, w.student.ID, "2026-06-09")
+	// The same cadence again, or a longer one, leaves it where it is.
+	two := 2
+	_, err = w.env.App.Plans.Put(ctx, w.counselor.Actor(), w.student.ID, &two, planInput(30))
+	require.NoError(t, err)
+	requireLive(t, w.env, w.student.ID, "2026-06-09")
+}
+
+// TestUnassignedCaseRemindsTheSupervisors: a case with no counselor (or a
+// disabled one) is reminded to the supervisors of its department or
+// school, never to nobody.
+func TestUnassignedCaseRemindsTheSupervisors(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	env := w.env
+	st := env.MustActiveCase(t, w.supervisor) // a supervisor's new file is unassigned
+	require.Nil(t, st.CounselorID)
+	job := env.FollowupJob(t, st.ID)
+	env.Clock.Set(time.Date(2026, 6, 15, 9, 0, 0, 0, bangfu.Shanghai))
+	apptest.Work(t, env, w.dueWorker(), job)
+	got := env.Notifications(t, w.supervisor, "followup_due")
+	require.Len(t, got, 1, "the school's supervisor is reminded")
+	require.Equal(t, &st.ID, got[0].StudentID)
+	require.Empty(t, env.Notifications(t, w.counselor, "followup_due"))
 }

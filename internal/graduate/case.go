@@ -79,19 +79,68 @@ func SetPlanRevision(ctx context.Context, q postgres.Querier, studentID int64, r
 	return err
 }
 
-// SetDestination records the graduate's current destination record; with
-// places, an open or active case becomes placed.
-func SetDestination(ctx context.Context, q postgres.Querier, studentID, destinationID int64, code string, places bool, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE students SET destination_id = $2, destination_code = $3, updated_at = $4, version = version + 1,
-			status = CASE WHEN $5 AND status IN ('open', 'active') THEN 'placed' ELSE status END
-		WHERE id = $1`, studentID, destinationID, code, at, places)
-	return err
+// DestinationEffect is what a new or verified destination record does to
+// its case.
+type DestinationEffect int
+
+const (
+	// Keeps leaves the case as it is.
+	Keeps DestinationEffect = iota
+	// Places makes an open or active case placed.
+	Places
+	// Reopens makes a placed case active again: the placement fell through.
+	Reopens
+)
+
+// SetDestination records the graduate's current destination record and
+// applies effect to the case. It returns the case's move (From == To when
+// the status stayed); the caller runs its case hook on a move.
+func SetDestination(ctx context.Context, tx pgx.Tx, studentID, destinationID int64, code string, effect DestinationEffect, at time.Time) (CaseChange, error) {
+	c := CaseChange{StudentID: studentID}
+	err := tx.QueryRow(ctx, `UPDATE students s SET destination_id = $2, destination_code = $3, updated_at = $4, version = s.version + 1,
+			status = CASE WHEN $5 = 1 AND s.status IN ('open', 'active') THEN 'placed'
+			              WHEN $5 = 2 AND s.status = 'placed' THEN 'active' ELSE s.status END,
+			activated_at = CASE WHEN $5 = 2 AND s.status = 'placed' THEN coalesce(s.activated_at, $4) ELSE s.activated_at END
+		FROM (SELECT status FROM students WHERE id = $1) o
+		WHERE s.id = $1 RETURNING o.status, s.status`, studentID, destinationID, code, at, int(effect)).Scan(&c.From, &c.To)
+	return c, err
 }
 
-// PlaceIfOpen makes an open or active case placed (its destination was
-// verified as a placement), and touches the file either way.
-func PlaceIfOpen(ctx context.Context, q postgres.Querier, studentID int64, places bool, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE students SET status = CASE WHEN $2 AND status IN ('open', 'active') THEN 'placed' ELSE status END,
-		updated_at = $3, version = version + 1 WHERE id = $1`, studentID, places, at)
-	return err
+// PlaceIfOpen applies effect to the case when its destination is verified
+// (Places makes an open or active case placed) and touches the file either
+// way. It returns the case's move, like SetDestination.
+func PlaceIfOpen(ctx context.Context, tx pgx.Tx, studentID int64, effect DestinationEffect, at time.Time) (CaseChange, error) {
+	c := CaseChange{StudentID: studentID}
+	err := tx.QueryRow(ctx, `UPDATE students s SET status = CASE WHEN $2 = 1 AND s.status IN ('open', 'active') THEN 'placed' ELSE s.status END,
+			updated_at = $3, version = s.version + 1
+		FROM (SELECT status FROM students WHERE id = $1) o
+		WHERE s.id = $1 RETURNING o.status, s.status`, studentID, int(effect), at).Scan(&c.From, &c.To)
+	return c, err
 }
+
+// CaseChange is a case moving between statuses, on the transaction of the
+// write that moves it. From is "" for a new file.
+type CaseChange struct {
+	StudentID int64
+	From, To  string
+}
+
+// Moved reports whether the status changed.
+func (c CaseChange) Moved() bool { return c.From != c.To }
+
+// CaseHook runs in the transaction of every case change (the follow-up
+// scheduler uses it: a case that opens gets its first follow-up, a case
+// that leaves the caseload loses its pending one).
+type CaseHook func(ctx context.Context, tx pgx.Tx, c CaseChange) error
+
+// Followed reports whether a case of this status is in the active
+// caseload: followed up, and escalated when it stalls.
+func Followed(status string) bool { return status == "open" || status == "active" }
+
+// Responsible is a join condition between students s and users u that
+// holds for the users who answer for the case: its counselor; or, when it
+// has none or theirs is disabled, the enabled supervisors of its department
+// and the school-wide supervisors of its school. A case is never nobody's.
+const Responsible = `NOT u.disabled AND (u.id = s.counselor_id OR (u.role = 'supervisor' AND u.school_id = s.school_id
+	AND (u.department_id IS NULL OR u.department_id = s.department_id)
+	AND NOT EXISTS (SELECT 1 FROM users c WHERE c.id = s.counselor_id AND NOT c.disabled)))`

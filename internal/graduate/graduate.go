@@ -41,13 +41,16 @@ const (
 // Education levels.
 var EducationLevels = []string{"zhongzhi", "zhuanke", "benke", "shuoshi", "boshi"}
 
-// Statuses of a case, and the moves between them.
+// Statuses of a case, and the moves a change of the file may make between
+// them (docs/architecture.md draws them all). A case becomes placed, or
+// active again after a placement fell through, only through a destination
+// record (SetDestination).
 var (
 	Statuses    = []string{"open", "active", "placed", "closed", "transferred"}
 	transitions = map[string][]string{
 		"open":        {"active", "closed", "transferred"},
-		"active":      {"placed", "closed", "transferred"},
-		"placed":      {"active", "closed", "transferred"},
+		"active":      {"closed", "transferred"},
+		"placed":      {"closed", "transferred"},
 		"closed":      {"active"},
 		"transferred": {},
 	}
@@ -115,6 +118,9 @@ type Service struct {
 	Clock bangfu.Clock
 	// Reads records the audit entries of reads.
 	Reads *audit.Reads
+	// AfterCaseChange runs in the transaction of each new file and each
+	// change of a file's status (the follow-up scheduler uses it).
+	AfterCaseChange CaseHook
 }
 
 // Header is what other packages need to know about a graduate to apply the
@@ -405,14 +411,15 @@ func (s *Service) Create(ctx context.Context, a bangfu.Actor, in Input) (Student
 	return out, nil
 }
 
-func (s *Service) insert(ctx context.Context, q postgres.Querier, in Input) (int64, error) {
+// insert adds a file on tx and runs the case hook for the new open case.
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, in Input) (int64, error) {
 	now := s.Clock.Now()
 	var consentAt *time.Time
 	if in.Consent {
 		consentAt = &now
 	}
 	var id int64
-	err := q.QueryRow(ctx, `INSERT INTO students (school_id, department_id, student_number, name,
+	err := tx.QueryRow(ctx, `INSERT INTO students (school_id, department_id, student_number, name,
 			id_number_sealed, id_number_hash, id_number_masked, major, education_level, graduation_year, phone, email,
 			intention_industry, intention_region, intention_job_type, skills, certificates, accommodations_sealed,
 			counselor_id, consent, consent_at, created_at, updated_at)
@@ -423,7 +430,17 @@ func (s *Service) insert(ctx context.Context, q postgres.Querier, in Input) (int
 		in.Major, in.EducationLevel, in.GraduationYear, in.Phone, in.Email,
 		in.Intention.Industry, in.Intention.Region, in.Intention.JobType, in.Skills, in.Certificates,
 		s.sealOptional(FieldAccommodations, in.Accommodations), in.CounselorID, in.Consent, consentAt, now).Scan(&id)
-	return id, postgres.FormatError(err, "graduate")
+	if err != nil {
+		return 0, postgres.FormatError(err, "graduate")
+	}
+	return id, s.caseChanged(ctx, tx, CaseChange{StudentID: id, To: "open"})
+}
+
+func (s *Service) caseChanged(ctx context.Context, tx pgx.Tx, c CaseChange) error {
+	if s.AfterCaseChange == nil || !c.Moved() {
+		return nil
+	}
+	return s.AfterCaseChange(ctx, tx, c)
 }
 
 func (s *Service) sealOptional(field, v string) []byte {
@@ -560,9 +577,14 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 			PlacementChange{DepartmentID: patch.DepartmentID, CounselorID: patch.CounselorID}, cs, &p)
 		in.DepartmentID, in.CounselorID = pl.DepartmentID, pl.CounselorID
 		if patch.Status != nil && *patch.Status != cur.Status {
-			if !slices.Contains(Statuses, status) {
+			switch {
+			case !slices.Contains(Statuses, status):
 				p.Add("status", "must be one of "+strings.Join(Statuses, ", "))
-			} else if !slices.Contains(transitions[cur.Status], status) {
+			case status == "placed":
+				p.Add("status", "a case is placed by recording its destination")
+			case cur.Status == "placed" && Followed(status):
+				p.Add("status", "a placement that fell through is recorded as a new destination (70, 71 or 72), which reopens the case")
+			case !slices.Contains(transitions[cur.Status], status):
 				p.Add("status", fmt.Sprintf("cannot change from %s to %s", cur.Status, status))
 			}
 		}
@@ -608,6 +630,9 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 			}
 		}
 		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.StudentUpdate, StudentID: id, SchoolID: h.SchoolID, Fields: changed}); err != nil {
+			return err
+		}
+		if err := s.caseChanged(ctx, tx, CaseChange{StudentID: id, From: cur.Status, To: status}); err != nil {
 			return err
 		}
 		out, err = s.get(ctx, tx, a, id)
