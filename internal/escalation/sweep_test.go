@@ -262,3 +262,82 @@ func TestUnassignedCaseEscalatesToTheSupervisors(t *testing.T) {
 	require.Contains(t, got, st.ID, "the supervisor hears of the unassigned case's level 1")
 	require.Len(t, env.Notifications(t, w.counselor, "escalation"), 1, "the counselor hears only of their own case")
 }
+
+// TestLevelsKeepTheirSpacing: a level of an episode is raised only once the
+// level below it has stood for the difference between their thresholds,
+// however often the sweep runs (a worker restart runs it at once), so that
+// level 2 never follows level 1 by seconds.
+func TestLevelsKeepTheirSpacing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t) // active since Start, never contacted, never swept
+	env := w.env
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 25)) // past the level-2 threshold (21 days)
+	env.Sweep(t)
+	require.Equal(t, []int{1}, w.levels(t, w.student.ID))
+	env.Sweep(t) // a restart sweeps again at once
+	require.Equal(t, []int{1}, w.levels(t, w.student.ID), "no level 2 seconds after level 1")
+
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 32).Add(-time.Minute))
+	env.Sweep(t)
+	require.Equal(t, []int{1}, w.levels(t, w.student.ID), "level 2 waits 21 - 14 = 7 days after level 1")
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 32))
+	env.Sweep(t)
+	env.Sweep(t)
+	require.Equal(t, []int{1, 2}, w.levels(t, w.student.ID))
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 46).Add(-time.Minute))
+	env.Sweep(t)
+	require.Equal(t, []int{1, 2}, w.levels(t, w.student.ID), "level 3 waits 35 - 21 = 14 days after level 2")
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 46))
+	env.Sweep(t)
+	require.Equal(t, []int{1, 2, 3}, w.levels(t, w.student.ID))
+}
+
+// TestUnplacedAfterJulyCoversEveryUnplacedGraduate: after 31 July, every
+// graduate of the year in the caseload without a placing destination is
+// flagged — no record yet, or 70, 71 or 72 — not only those of 70.
+func TestUnplacedAfterJulyCoversEveryUnplacedGraduate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t) // w.student: no destination yet
+	env := w.env
+	ctx := t.Context()
+	c := w.counselor.Actor()
+	flagged := map[int64]string{w.student.ID: "none"}
+	for _, code := range []string{"70", "71", "72"} {
+		st := env.MustActiveCase(t, w.counselor)
+		_, err := env.App.Destinations.Put(ctx, c, st.ID, nil, destinationInput(code))
+		require.NoError(t, err)
+		flagged[st.ID] = code
+	}
+	placed := env.MustActiveCase(t, w.counselor)
+	_, err := env.App.Destinations.Put(ctx, c, placed.ID, nil, destinationInput("80"))
+	require.NoError(t, err)
+	closed := env.MustStudent(t, w.counselor)
+	s := "closed"
+	_, err = env.App.Graduates.Update(ctx, c, closed.ID, closed.Version, graduate.Patch{Status: &s})
+	require.NoError(t, err)
+
+	env.Clock.Set(time.Date(2026, 7, 31, 23, 0, 0, 0, bangfu.Shanghai))
+	require.Zero(t, env.Sweep(t).Raised["unplaced_after_july"], "not before 1 August")
+	env.Clock.Set(time.Date(2026, 8, 1, 10, 0, 0, 0, bangfu.Shanghai))
+	require.Equal(t, len(flagged), env.Sweep(t).Raised["unplaced_after_july"])
+	rows, err := env.App.DB.Pool.Query(ctx, `SELECT student_id FROM escalations WHERE kind = 'unplaced_after_july'`)
+	require.NoError(t, err)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	require.Len(t, ids, len(flagged))
+	for _, id := range ids {
+		require.Contains(t, flagged, id)
+	}
+
+	// A placement clears its flag, and only its.
+	_, err = env.App.Destinations.Put(ctx, c, w.student.ID, nil, destinationInput("80"))
+	require.NoError(t, err)
+	env.Sweep(t)
+	var open []int64
+	rows, err = env.App.DB.Pool.Query(ctx, `SELECT student_id FROM escalations WHERE kind = 'unplaced_after_july' AND status <> 'resolved'`)
+	require.NoError(t, err)
+	open, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	require.Len(t, open, len(flagged)-1)
+	require.NotContains(t, open, w.student.ID)
+}
