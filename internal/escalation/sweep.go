@@ -57,8 +57,8 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 
 // Sweep finds stalled cases and raises what is due, set-based, on tx:
 //
-//   - no contact for StallDays[0]/[1]/[2] days: levels 1, 2, 3 — one level
-//     per sweep, each level of a quiet spell (episode) at most once, and a
+//   - no contact for StallDays[0]/[1]/[2] days (after graduation,
+//     AfterGraduationStallDays): levels 1, 2, 3 — one level per sweep, each level of a quiet spell (episode) at most once, and a
 //     level only once the one below has stood for the difference between
 //     their thresholds;
 //   - a measure of the current plan past its due date;
@@ -77,6 +77,7 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	}
 	now := w.Clock.Now()
 	today := bangfu.Today(w.Clock).Time()
+	after := cfg.AfterGraduationStallDays()
 
 	type raised struct {
 		ID, StudentID int64
@@ -104,15 +105,17 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	if err := collect(`
 		WITH quiet AS (
 			SELECT s.id, s.school_id, coalesce(s.last_contact_at, s.activated_at, s.created_at) AS since,
-			       ARRAY[$2::int, $3::int, $4::int] AS t
+			       CASE WHEN `+graduate.AfterGraduationSQL("$5")+` THEN ARRAY[$6::int, $7::int, $8::int]
+			            ELSE ARRAY[$2::int, $3::int, $4::int] END AS t
 			FROM students s
 			WHERE s.status IN ('open', 'active')
-			  AND coalesce(s.last_contact_at, s.activated_at, s.created_at) <= $1::timestamptz - make_interval(days => $2::int)
+			  AND coalesce(s.last_contact_at, s.activated_at, s.created_at) <= $1::timestamptz - make_interval(days => least($2::int, $6::int))
 		), due AS (
 			SELECT q.id, q.school_id, q.t, extract(epoch FROM q.since)::bigint::text AS episode,
 			       floor(extract(epoch FROM $1::timestamptz - q.since) / 86400)::int AS days,
 			       CASE WHEN q.since <= $1::timestamptz - make_interval(days => q.t[3]) THEN 3
-			            WHEN q.since <= $1::timestamptz - make_interval(days => q.t[2]) THEN 2 ELSE 1 END AS due_level,
+			            WHEN q.since <= $1::timestamptz - make_interval(days => q.t[2]) THEN 2
+			            WHEN q.since <= $1::timestamptz - make_interval(days => q.t[1]) THEN 1 ELSE 0 END AS due_level,
 			       coalesce(last.level, 0) AS have, last.raised_at AS have_at
 			FROM quiet q LEFT JOIN LATERAL (
 				SELECT e.level, e.raised_at FROM escalations e
@@ -126,7 +129,7 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		  AND (have = 0 OR have_at <= $1::timestamptz - make_interval(days => t[have + 1] - t[have]))
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`,
-		now, cfg.StallDays[0], cfg.StallDays[1], cfg.StallDays[2]); err != nil {
+		now, cfg.StallDays[0], cfg.StallDays[1], cfg.StallDays[2], today, after[0], after[1], after[2]); err != nil {
 		return res, err
 	}
 

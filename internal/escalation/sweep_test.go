@@ -34,7 +34,9 @@ type world struct {
 	student                         graduate.Student
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld's case is of the graduation year in (2026 by default): tests
+// of the in-school thresholds that run past 30 June use 2027.
+func newWorld(t *testing.T, in ...graduate.Input) *world {
 	t.Helper()
 	env := apptest.New(t)
 	school := env.MustSchool(t)
@@ -43,9 +45,13 @@ func newWorld(t *testing.T) *world {
 		counselor:  env.MustUser(t, bangfu.RoleCounselor, &school.ID),
 		province:   env.MustUser(t, bangfu.RoleProvince, nil),
 	}
-	w.student = env.MustActiveCase(t, w.counselor)
+	w.student = env.MustActiveCase(t, w.counselor, in...)
 	return w
 }
+
+// nextYear is a case that stays in school while these tests run (the
+// clock starts on 1 June 2026).
+var nextYear = graduate.Input{GraduationYear: 2027}
 
 func (w *world) contact(t *testing.T, studentID int64, nextFollowup string) {
 	t.Helper()
@@ -94,9 +100,9 @@ func sumRaised(r escalation.Result) int {
 // supervisor sees and acknowledges, and a contact resolves it.
 func TestStalledCaseEscalatesOneLevelAtATime(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	w := newWorld(t, nextYear)
 	env := w.env
-	env.MustActiveCase(t, w.counselor) // a second case, never contacted; active since Start
+	env.MustActiveCase(t, w.counselor, nextYear) // a second case, never contacted; active since Start
 	w.contact(t, w.student.ID, "2026-06-08")
 
 	// Day 7: the follow-up comes due: a reminder, no escalation yet.
@@ -269,7 +275,7 @@ func TestUnassignedCaseEscalatesToTheSupervisors(t *testing.T) {
 // level 2 never follows level 1 by seconds.
 func TestLevelsKeepTheirSpacing(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t) // active since Start, never contacted, never swept
+	w := newWorld(t, nextYear) // active since Start, never contacted, never swept
 	env := w.env
 	env.Clock.Set(apptest.Start.AddDate(0, 0, 25)) // past the level-2 threshold (21 days)
 	env.Sweep(t)
@@ -340,4 +346,27 @@ func TestUnplacedAfterJulyCoversEveryUnplacedGraduate(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, open, len(flagged)-1)
 	require.NotContains(t, open, w.student.ID)
+}
+
+// TestAfterGraduationThresholdsFollowTheCadence: after graduation the
+// follow-ups come monthly, and the stall thresholds stretch by the same
+// factor (30/14: 30, 45 and 75 days by default).
+func TestAfterGraduationThresholdsFollowTheCadence(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	env := w.env
+	env.Clock.Set(time.Date(2026, 7, 1, 10, 0, 0, 0, bangfu.Shanghai))
+	w.contact(t, w.student.ID, "")
+	env.Clock.Set(time.Date(2026, 7, 20, 10, 0, 0, 0, bangfu.Shanghai))
+	env.Sweep(t)
+	require.Empty(t, w.levels(t, w.student.ID), "19 days without contact are within the monthly cadence")
+	env.Clock.Set(time.Date(2026, 7, 31, 10, 0, 0, 0, bangfu.Shanghai))
+	env.Sweep(t)
+	require.Equal(t, []int{1}, w.levels(t, w.student.ID), "30 days: level 1")
+	env.Clock.Set(time.Date(2026, 8, 15, 9, 0, 0, 0, bangfu.Shanghai))
+	env.Sweep(t)
+	require.Equal(t, []int{1}, w.levels(t, w.student.ID), "level 2 at 45 days")
+	env.Clock.Set(time.Date(2026, 8, 15, 11, 0, 0, 0, bangfu.Shanghai))
+	env.Sweep(t)
+	require.Equal(t, []int{1, 2}, w.levels(t, w.student.ID))
 }

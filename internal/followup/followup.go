@@ -78,14 +78,11 @@ func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h g
 	}
 	due := e.NextFollowupOn
 	if due == nil {
-		cadence, err := s.cadence(ctx, tx, h.StudentID)
+		r, err := s.rule(ctx, tx, h.StudentID)
 		if err != nil {
 			return err
 		}
-		d := bangfu.DateOf(e.OccurredAt).AddDays(cadence)
-		if today := bangfu.Today(s.Clock); d.Before(today) {
-			d = today
-		}
+		d := r.after(bangfu.DateOf(e.OccurredAt))
 		due = &d
 	}
 	return s.schedule(ctx, tx, h.StudentID, h.FollowupJobID, *due)
@@ -112,10 +109,11 @@ func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r p
 	if last != nil {
 		from = bangfu.DateOf(*last)
 	}
-	due := from.AddDays(r.CadenceDays)
-	if today := bangfu.Today(s.Clock); due.Before(today) {
-		due = today
+	rl, err := s.rule(ctx, tx, r.StudentID) // the new revision's cadence, in school
+	if err != nil {
+		return err
 	}
+	due := rl.after(from)
 	// A follow-up whose reminder fired (the case is overdue) is no longer
 	// pending: its job has run.
 	if pending := jobID != nil && !overdue && next != nil; pending && !due.Before(bangfu.DateFromDB(*next)) {
@@ -138,27 +136,65 @@ func (s *Scheduler) OnCaseChange(ctx context.Context, tx pgx.Tx, c graduate.Case
 	case !graduate.Followed(c.To):
 		return s.cancel(ctx, tx, c.StudentID, pending)
 	case !graduate.Followed(c.From):
-		cadence, err := s.cadence(ctx, tx, c.StudentID)
+		r, err := s.rule(ctx, tx, c.StudentID)
 		if err != nil {
 			return err
 		}
-		return s.schedule(ctx, tx, c.StudentID, pending, bangfu.Today(s.Clock).AddDays(cadence))
+		return s.schedule(ctx, tx, c.StudentID, pending, r.after(bangfu.Today(s.Clock)))
 	}
 	return nil
 }
 
-func (s *Scheduler) cadence(ctx context.Context, tx pgx.Tx, studentID int64) (int, error) {
-	var cadence *int
-	err := tx.QueryRow(ctx, `SELECT p.cadence_days FROM students s JOIN plan_revisions p
-		ON p.student_id = s.id AND p.revision = s.plan_revision WHERE s.id = $1`, studentID).Scan(&cadence)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, err
+// rule is what sets a graduate's follow-up dates when no contact names one.
+type rule struct {
+	today   bangfu.Date
+	cadence int
+	// until, after graduation and until 31 December of the graduation
+	// year, is the last day a follow-up is put off to.
+	until *bangfu.Date
+}
+
+// rule reads the graduate's rule: in school, the current plan's cadence,
+// else the default cadence; after graduation, the after-graduation
+// cadence (monthly), whatever the plan says, up to 31 December.
+func (s *Scheduler) rule(ctx context.Context, tx pgx.Tx, studentID int64) (rule, error) {
+	r := rule{today: bangfu.Today(s.Clock)}
+	var year int
+	var planCadence *int
+	if err := tx.QueryRow(ctx, `SELECT s.graduation_year, p.cadence_days FROM students s
+		LEFT JOIN plan_revisions p ON p.student_id = s.id AND p.revision = s.plan_revision WHERE s.id = $1`, studentID).
+		Scan(&year, &planCadence); err != nil {
+		return r, err
 	}
-	if cadence != nil {
-		return *cadence, nil
+	cfg, err := s.Settings.Get(ctx, tx)
+	if err != nil {
+		return r, err
 	}
-	st, err := s.Settings.Get(ctx, tx)
-	return st.DefaultCadenceDays, err
+	switch {
+	case graduate.PhaseOf("open", year, r.today) == graduate.PhaseAfterGraduation:
+		r.cadence = cfg.AfterGraduationCadenceDays
+		if end := graduate.YearEnd(year); !r.today.After(end) {
+			r.until = &end
+		}
+	case planCadence != nil:
+		r.cadence = *planCadence
+	default:
+		r.cadence = cfg.DefaultCadenceDays
+	}
+	return r, nil
+}
+
+// after returns the follow-up day a cadence after from: never before
+// today, and never past the rule's last day.
+func (r rule) after(from bangfu.Date) bangfu.Date {
+	d := from.AddDays(r.cadence)
+	if r.until != nil && d.After(*r.until) {
+		d = *r.until
+	}
+	if d.Before(r.today) {
+		d = r.today
+	}
+	return d
 }
 
 // schedule cancels the graduate's pending follow-up job, if any, and
@@ -207,8 +243,9 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 		var scheduled, lastContact *time.Time
 		var counselor *int64
 		var name, status string
-		err := tx.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, last_contact_at, counselor_id, name, status
-			FROM students WHERE id = $1 FOR UPDATE`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name, &status)
+		var year int
+		err := tx.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, last_contact_at, counselor_id, name, status, graduation_year
+			FROM students WHERE id = $1 FOR UPDATE`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name, &status, &year)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return river.JobCancel(fmt.Errorf("graduate %d not found", job.Args.StudentID))
 		} else if err != nil {
@@ -218,6 +255,10 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 		contacted := lastContact != nil && scheduled != nil && lastContact.After(*scheduled)
 		if superseded || contacted || !graduate.Followed(status) {
 			return nil
+		}
+		due, err := time.Parse(time.DateOnly, job.Args.DueOn)
+		if err != nil {
+			return river.JobCancel(fmt.Errorf("follow-up day %q: %w", job.Args.DueOn, err))
 		}
 		if err := graduate.MarkOverdue(ctx, tx, job.Args.StudentID); err != nil {
 			return err
@@ -233,6 +274,9 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 		body := "该毕业生的跟进日期已到，且此后尚未记录联系。请尽快联系并在帮扶台账中记录。"
 		if counselor == nil || !slices.Contains(users, *counselor) {
 			body += "该个案目前没有负责的辅导员：请分配辅导员，或直接跟进。"
+		}
+		if bangfu.DateFromDB(due).After(graduate.YearEnd(year)) {
+			body += fmt.Sprintf("%d 届毕业年度已结束：请为其办理离校未就业实名衔接（移交公共就业服务机构），或结案。", year)
 		}
 		msgs := make([]notify.Message, len(users))
 		for i, u := range users {

@@ -307,3 +307,58 @@ func TestUnassignedCaseRemindsTheSupervisors(t *testing.T) {
 	require.Equal(t, &st.ID, got[0].StudentID)
 	require.Empty(t, env.Notifications(t, w.counselor, "followup_due"))
 }
+
+// TestAfterGraduationFollowupsAreMonthly: once the graduation date (30
+// June) has passed, an unplaced graduate's case is in its after-graduation
+// phase: follow-ups come monthly (the setting), whatever the plan's
+// cadence, and none is put off past 31 December of the graduation year.
+func TestAfterGraduationFollowupsAreMonthly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := t.Context()
+	_, err := w.env.App.Plans.Put(ctx, w.counselor.Actor(), w.student.ID, nil, planInput(7))
+	require.NoError(t, err)
+	phase := func() *string {
+		st, err := w.env.App.Graduates.Get(ctx, w.counselor.Actor(), w.student.ID)
+		require.NoError(t, err)
+		return st.Phase
+	}
+	require.Equal(t, "in_school", *phase())
+	w.contact(t, w.student.ID, "")
+	requireLive(t, w.env, w.student.ID, "2026-06-08") // in school: the plan's 7 days
+
+	w.env.Clock.Set(time.Date(2026, 6, 30, 20, 0, 0, 0, bangfu.Shanghai))
+	require.Equal(t, "in_school", *phase(), "the graduation date itself is still in school")
+	w.env.Clock.Set(time.Date(2026, 7, 1, 10, 0, 0, 0, bangfu.Shanghai))
+	require.Equal(t, "after_graduation", *phase())
+	w.contact(t, w.student.ID, "")
+	requireLive(t, w.env, w.student.ID, "2026-07-31") // monthly: 30 days
+
+	w.env.Clock.Set(time.Date(2026, 12, 10, 10, 0, 0, 0, bangfu.Shanghai))
+	w.contact(t, w.student.ID, "")
+	requireLive(t, w.env, w.student.ID, "2026-12-31") // not past the year's end
+
+	// A follow-up the counselor names is kept as named.
+	w.contact(t, w.student.ID, "2027-01-15")
+	requireLive(t, w.env, w.student.ID, "2027-01-15")
+
+	// Placed: no phase.
+	_, err = w.env.App.Destinations.Put(ctx, w.supervisor.Actor(), w.student.ID, nil, destination.Input{Code: "80", ProofKind: "admission_notice", ProofRef: "LQ-1"})
+	require.NoError(t, err)
+	require.Nil(t, phase())
+}
+
+// TestReminderAfterTheYearEndAsksForTheHandOver: a follow-up that comes due
+// after 31 December of the graduation year reminds the counselor that the
+// school's follow-up year has ended.
+func TestReminderAfterTheYearEndAsksForTheHandOver(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.env.Clock.Set(time.Date(2026, 12, 20, 10, 0, 0, 0, bangfu.Shanghai))
+	w.contact(t, w.student.ID, "2027-01-05")
+	w.env.Clock.Set(time.Date(2027, 1, 5, 9, 0, 0, 0, bangfu.Shanghai))
+	apptest.Work(t, w.env, w.dueWorker(), w.env.FollowupJob(t, w.student.ID))
+	got := w.env.Notifications(t, w.counselor, "followup_due")
+	require.Len(t, got, 1)
+	require.Contains(t, got[0].Body, "离校未就业实名衔接")
+}

@@ -137,6 +137,46 @@ type CaseHook func(ctx context.Context, tx pgx.Tx, c CaseChange) error
 // caseload: followed up, and escalated when it stalls.
 func Followed(status string) bool { return status == "open" || status == "active" }
 
+// The phases of a case in the caseload.
+const (
+	// PhaseInSchool runs until the graduation date.
+	PhaseInSchool = "in_school"
+	// PhaseAfterGraduation follows a graduate who left school unplaced:
+	// monthly follow-ups (a setting) up to 31 December of the graduation
+	// year, stall thresholds stretched alike, until they are placed or
+	// handed over to the public employment service.
+	PhaseAfterGraduation = "after_graduation"
+)
+
+// GraduationDate is the day a graduation year's graduates leave school,
+// 30 June; from the next day an unplaced case is after graduation.
+func GraduationDate(year int) bangfu.Date { return bangfu.NewDate(year, time.June, 30) }
+
+// YearEnd is 31 December of the graduation year, the end of the year in
+// which the school follows its graduates (and of the 90% target).
+func YearEnd(year int) bangfu.Date { return bangfu.NewDate(year, time.December, 31) }
+
+// PhaseOf returns the phase, on day today, of a case of status whose
+// graduate graduates in year; "" for a case out of the caseload.
+func PhaseOf(status string, year int, today bangfu.Date) string {
+	switch {
+	case !Followed(status):
+		return ""
+	case today.After(GraduationDate(year)):
+		return PhaseAfterGraduation
+	}
+	return PhaseInSchool
+}
+
+// AfterGraduationSQL is the SQL condition that a graduate s has left
+// school by the date in the parameter day (like "$1"): PhaseOf's rule.
+func AfterGraduationSQL(day string) string {
+	return day + `::date > ` + graduationDateSQL
+}
+
+// graduationDateSQL is GraduationDate of a graduate s, in SQL.
+const graduationDateSQL = `make_date(s.graduation_year, 6, 30)`
+
 // Responsible is a join condition between students s and users u that
 // holds for the users who answer for the case: its counselor; or, when it
 // has none or theirs is disabled, the enabled supervisors of its department

@@ -67,24 +67,27 @@ type Intention struct {
 // number always masked, and for province staff the name, student number
 // and contacts masked too.
 type Student struct {
-	ID             int64        `json:"id"`
-	SchoolID       int64        `json:"school_id"`
-	DepartmentID   *int64       `json:"department_id"`
-	StudentNumber  string       `json:"student_number"`
-	Name           string       `json:"name"`
-	IDNumber       string       `json:"id_number"`
-	Major          string       `json:"major"`
-	EducationLevel string       `json:"education_level"`
-	GraduationYear int          `json:"graduation_year"`
-	Phone          string       `json:"phone"`
-	Email          string       `json:"email"`
-	Intention      Intention    `json:"intention"`
-	Skills         []string     `json:"skills"`
-	Certificates   []string     `json:"certificates"`
-	Accommodations string       `json:"accommodations"`
-	CounselorID    *int64       `json:"counselor_id"`
-	CounselorName  *string      `json:"counselor_name"`
-	Status         string       `json:"status"`
+	ID             int64     `json:"id"`
+	SchoolID       int64     `json:"school_id"`
+	DepartmentID   *int64    `json:"department_id"`
+	StudentNumber  string    `json:"student_number"`
+	Name           string    `json:"name"`
+	IDNumber       string    `json:"id_number"`
+	Major          string    `json:"major"`
+	EducationLevel string    `json:"education_level"`
+	GraduationYear int       `json:"graduation_year"`
+	Phone          string    `json:"phone"`
+	Email          string    `json:"email"`
+	Intention      Intention `json:"intention"`
+	Skills         []string  `json:"skills"`
+	Certificates   []string  `json:"certificates"`
+	Accommodations string    `json:"accommodations"`
+	CounselorID    *int64    `json:"counselor_id"`
+	CounselorName  *string   `json:"counselor_name"`
+	Status         string    `json:"status"`
+	// Phase is the case's phase (PhaseInSchool, PhaseAfterGraduation) while
+	// it is in the caseload, nil otherwise.
+	Phase          *string      `json:"phase"`
 	NextFollowupOn *bangfu.Date `json:"next_followup_on"`
 	Overdue        bool         `json:"overdue"`
 	Consent        bool         `json:"consent"`
@@ -178,7 +181,9 @@ const studentColumns = `s.id, s.school_id, s.department_id, s.student_number, s.
 	s.version, s.created_at, s.updated_at, s.contacts_count, s.referrals_count, s.last_contact_at, s.plan_revision,
 	s.destination_code,
 	ARRAY(SELECT DISTINCT h.category FROM hardships h WHERE h.student_id = s.id AND h.status = 'verified'
-		AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category)`
+		AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category),
+	CASE WHEN s.status IN ('open', 'active') THEN CASE WHEN $1::date > ` + graduationDateSQL + `
+		THEN '` + PhaseAfterGraduation + `' ELSE '` + PhaseInSchool + `' END END`
 
 func scanStudent(row pgx.CollectableRow) (Student, error) {
 	var s Student
@@ -187,7 +192,7 @@ func scanStudent(row pgx.CollectableRow) (Student, error) {
 		&s.EducationLevel, &s.GraduationYear, &s.Phone, &s.Email, &s.Intention.Industry, &s.Intention.Region, &s.Intention.JobType,
 		&s.Skills, &s.Certificates, &s.hasAccommodations, &s.CounselorID, &s.CounselorName, &s.Status, &next, &s.Overdue, &s.Consent, &s.ConsentAt,
 		&s.Version, &s.CreatedAt, &s.UpdatedAt, &s.ContactsCount, &s.ReferralsCount, &s.LastContactAt, &s.PlanRevision,
-		&s.DestinationCode, &s.Categories)
+		&s.DestinationCode, &s.Categories, &s.Phase)
 	s.NextFollowupOn = bangfu.DatePtr(next)
 	return s, err
 }

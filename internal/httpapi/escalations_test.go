@@ -15,12 +15,12 @@ import (
 	"github.com/bangfu/bangfu/internal/graduate"
 )
 
-// quietCases makes active cases and moves the clock until the sweep has
-// raised them to level 3.
+// quietCases makes active cases (of next year's graduates, in school
+// throughout) and moves the clock until the sweep has raised them to level 3.
 func quietCases(t *testing.T, cl *caseload, counselors ...directory.User) {
 	t.Helper()
 	for _, c := range counselors {
-		st := cl.env.MustStudent(t, c)
+		st := cl.env.MustStudent(t, c, graduate.Input{GraduationYear: 2027})
 		active := "active"
 		_, err := cl.env.App.Graduates.Update(t.Context(), c.Actor(), st.ID, st.Version, graduate.Patch{Status: &active})
 		require.NoError(t, err)
@@ -147,6 +147,7 @@ func TestSettings(t *testing.T) {
 	require.Equal(t, []any{14.0, 21.0, 35.0}, s["stall_days"])
 	require.Equal(t, 0.7, s["target_july"])
 	require.Equal(t, 3.0, s["referral_minimum"])
+	require.Equal(t, 30.0, s["after_graduation_cadence_days"], "monthly follow-ups after graduation")
 
 	put := func(etag string, body any) *apptest.Response {
 		return env.Do(t, apptest.Call{Method: http.MethodPut, Path: "/api/v1/settings", Token: admin, Body: body, Header: map[string]string{"If-Match": etag}})

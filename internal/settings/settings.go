@@ -1,6 +1,6 @@
 // Package settings holds the rule settings admins tune: the stall
-// thresholds, the sweep interval, the default follow-up cadence, the
-// referral minimum and the placement targets.
+// thresholds, the sweep interval, the follow-up cadences (in school and
+// after graduation), the referral minimum and the placement targets.
 package settings
 
 import (
@@ -29,6 +29,9 @@ type Settings struct {
 	// DefaultCadenceDays schedules the next follow-up after a contact when
 	// neither the contact nor the plan says when.
 	DefaultCadenceDays int `json:"default_cadence_days"`
+	// AfterGraduationCadenceDays schedules follow-ups once a graduate has
+	// left school unplaced (the after-graduation phase): monthly by default.
+	AfterGraduationCadenceDays int `json:"after_graduation_cadence_days"`
 	// ReferralMinimum job referrals are expected within ReferralWindowDays
 	// of a case becoming active.
 	ReferralMinimum    int `json:"referral_minimum"`
@@ -43,7 +46,7 @@ type Settings struct {
 
 // Defaults are the product's numbers (docs/domain.md).
 var Defaults = Settings{
-	StallDays: [3]int{14, 21, 35}, SweepIntervalMinutes: 30, DefaultCadenceDays: 14,
+	StallDays: [3]int{14, 21, 35}, SweepIntervalMinutes: 30, DefaultCadenceDays: 14, AfterGraduationCadenceDays: 30,
 	ReferralMinimum: 3, ReferralWindowDays: 30, EvidenceWarningDays: 30,
 	TargetJuly: 0.70, TargetDecember: 0.90,
 }
@@ -62,6 +65,7 @@ func (s Settings) Check() error {
 	}
 	rng("sweep_interval_minutes", s.SweepIntervalMinutes, 1, 1440)
 	rng("default_cadence_days", s.DefaultCadenceDays, 1, 90)
+	rng("after_graduation_cadence_days", s.AfterGraduationCadenceDays, 1, 90)
 	rng("referral_minimum", s.ReferralMinimum, 0, 50)
 	rng("referral_window_days", s.ReferralWindowDays, 1, 365)
 	rng("evidence_warning_days", s.EvidenceWarningDays, 1, 365)
@@ -72,6 +76,18 @@ func (s Settings) Check() error {
 		p.Add("target_december", "must be a fraction at most 1 and not below target_july, like 0.9")
 	}
 	return p.Err()
+}
+
+// AfterGraduationStallDays are the stall thresholds of the after-graduation
+// phase: StallDays stretched by the factor by which the cadence stretches
+// (AfterGraduationCadenceDays / DefaultCadenceDays), rounded up — 30, 45
+// and 75 days by default.
+func (s Settings) AfterGraduationStallDays() [3]int {
+	var out [3]int
+	for i, d := range s.StallDays {
+		out[i] = (d*s.AfterGraduationCadenceDays + s.DefaultCadenceDays - 1) / s.DefaultCadenceDays
+	}
+	return out
 }
 
 // Record is the stored settings with their version.

@@ -20,6 +20,8 @@ func TestDefaultsUntilChanged(t *testing.T) {
 	require.Equal(t, settings.Defaults, r.Settings)
 	require.Equal(t, 1, r.Version)
 	require.Equal(t, apptest.Start.Add(30*time.Minute), s.SweepSchedule().Next(apptest.Start), "the sweep runs every 30 minutes by default")
+	require.Equal(t, 30, r.AfterGraduationCadenceDays, "monthly follow-ups after graduation")
+	require.Equal(t, [3]int{30, 45, 75}, r.AfterGraduationStallDays(), "the thresholds stretch like the cadence (30/14)")
 
 	admin := env.MustUser(t, bangfu.RoleAdmin, nil)
 	next := settings.Defaults
