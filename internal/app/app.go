@@ -27,6 +27,7 @@ import (
 	"github.com/bangfu/bangfu/internal/escalation"
 	"github.com/bangfu/bangfu/internal/followup"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/handover"
 	"github.com/bangfu/bangfu/internal/http/router"
 	"github.com/bangfu/bangfu/internal/http/session"
 	"github.com/bangfu/bangfu/internal/httpapi"
@@ -75,6 +76,7 @@ type App struct {
 	Followups    *followup.Scheduler
 	Escalations  *escalation.Service
 	Reports      *report.Service
+	Handovers    *handover.Service
 	// Router serves the API and the pages.
 	Router *router.Router
 
@@ -116,6 +118,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Followups = &followup.Scheduler{Clock: opts.Clock, Settings: a.Settings}
 	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock}
 	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings}
+	a.Handovers = &handover.Service{DB: db, Clock: opts.Clock, Ledger: a.Ledger, Reads: a.AuditReads, AfterCaseChange: a.Followups.OnCaseChange}
 	a.Ledger.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {
 		if err := a.Followups.OnAppend(ctx, tx, actor, h, e); err != nil {
 			return err
@@ -153,7 +156,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Config: cfg, Logger: log, DB: db,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations, Audit: a.Audit,
-		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports,
+		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports, Handovers: a.Handovers,
 		Metrics: a.Metrics, JobsUI: a.jobsUI,
 	})
 	if err := webui.Mount(a.Router, webui.Deps{

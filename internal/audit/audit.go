@@ -34,6 +34,13 @@ const (
 	DestinationSet    = "destination.set"
 	DestinationVerify = "destination.verify"
 	EscalationAct     = "escalation.act"
+	EscalationList    = "escalation.list"
+	LedgerReview      = "ledger.review"
+	ReportRead        = "report.read"
+	DestinationRead   = "destination.read"
+	HandoverCreate    = "handover.create"
+	HandoverRead      = "handover.read"
+	HandoverAck       = "handover.acknowledge"
 	SettingsChange    = "settings.change"
 )
 

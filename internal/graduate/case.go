@@ -2,6 +2,7 @@ package graduate
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -115,6 +116,20 @@ func PlaceIfOpen(ctx context.Context, tx pgx.Tx, studentID int64, effect Destina
 			updated_at = $3, version = s.version + 1
 		FROM (SELECT status FROM students WHERE id = $1) o
 		WHERE s.id = $1 RETURNING o.status, s.status`, studentID, int(effect), at).Scan(&c.From, &c.To)
+	return c, err
+}
+
+// SetHandedOver records that the graduate, whose case is in the caseload,
+// was handed over to the public employment service at at: the case leaves
+// the caseload. It returns the case's move; the caller runs its case hook.
+func SetHandedOver(ctx context.Context, tx pgx.Tx, studentID int64, at time.Time) (CaseChange, error) {
+	c := CaseChange{StudentID: studentID}
+	err := tx.QueryRow(ctx, `UPDATE students s SET status = 'handed_over', handed_over_at = $2, updated_at = $2, version = s.version + 1
+		FROM (SELECT status FROM students WHERE id = $1) o
+		WHERE s.id = $1 AND s.status IN ('open', 'active') RETURNING o.status, s.status`, studentID, at).Scan(&c.From, &c.To)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, bangfu.Errorf(bangfu.ECONFLICT, "Only a case in the caseload (open or active) is handed over.")
+	}
 	return c, err
 }
 

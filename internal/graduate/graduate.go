@@ -44,15 +44,18 @@ var EducationLevels = []string{"zhongzhi", "zhuanke", "benke", "shuoshi", "boshi
 // Statuses of a case, and the moves a change of the file may make between
 // them (docs/architecture.md draws them all). A case becomes placed, or
 // active again after a placement fell through, only through a destination
-// record (SetDestination).
+// record (SetDestination), and handed over only through a hand-over record
+// (SetHandedOver).
 var (
-	Statuses    = []string{"open", "active", "placed", "closed", "transferred"}
+	Statuses    = []string{"open", "active", "placed", "closed", "transferred", "handed_over"}
 	transitions = map[string][]string{
 		"open":        {"active", "closed", "transferred"},
 		"active":      {"closed", "transferred"},
 		"placed":      {"closed", "transferred"},
 		"closed":      {"active"},
 		"transferred": {},
+		// A hand-over that did not hold is reopened; one that did is closed.
+		"handed_over": {"active", "closed"},
 	}
 )
 
@@ -112,7 +115,7 @@ type Counts struct {
 }
 
 // Masked is how a hidden sensitive value is shown.
-const Masked = "******"
+const Masked = mask.Hidden
 
 // Service keeps graduate files.
 type Service struct {
@@ -587,6 +590,8 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 				p.Add("status", "must be one of "+strings.Join(Statuses, ", "))
 			case status == "placed":
 				p.Add("status", "a case is placed by recording its destination")
+			case status == "handed_over":
+				p.Add("status", "a graduate is handed over by recording the hand-over (离校未就业实名衔接)")
 			case cur.Status == "placed" && Followed(status):
 				p.Add("status", "a placement that fell through is recorded as a new destination (70, 71 or 72), which reopens the case")
 			case !slices.Contains(transitions[cur.Status], status):

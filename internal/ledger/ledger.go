@@ -208,6 +208,18 @@ func (s *Service) Append(ctx context.Context, a bangfu.Actor, studentID int64, i
 	return e, err
 }
 
+// AppendTx adds an entry to the ledger of h's graduate on tx, which holds
+// the graduate's row lock (h was read by graduate.Access with forUpdate):
+// another package's write records itself in the ledger in its own
+// transaction (a hand-over does).
+func (s *Service) AppendTx(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, in Input) (Entry, error) {
+	e, err := s.check(in)
+	if err != nil {
+		return Entry{}, err
+	}
+	return e, s.append(ctx, tx, a, h, &e, audit.LedgerAppend)
+}
+
 // GroupInput logs one contact (a job fair, a briefing) for many graduates.
 type GroupInput struct {
 	StudentIDs []int64 `json:"student_ids"`
