@@ -16,6 +16,8 @@ import (
 	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/mask"
+	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
@@ -95,6 +97,8 @@ type Input struct {
 type Service struct {
 	DB    *postgres.DB
 	Clock bangfu.Clock
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
 	// AfterCaseChange runs in the transaction of a record that places or
 	// reopens a case (the follow-up scheduler uses it).
 	AfterCaseChange graduate.CaseHook
@@ -300,9 +304,13 @@ func (s *Service) one(ctx context.Context, q postgres.Querier, id int64) (Destin
 	return d, postgres.FormatError(err, "destination")
 }
 
-// Get returns a graduate's current destination and its history.
+// Get returns a graduate's current destination and its history, as a may
+// see them: a graduate their own records without the notes staff entered;
+// province staff without free text (notes, proof references). Staff reads
+// are audited.
 func (s *Service) Get(ctx context.Context, a bangfu.Actor, studentID int64) (History, error) {
-	if _, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false); err != nil {
+	h, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false)
+	if err != nil {
 		return History{}, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT `+columns+` FROM destinations WHERE student_id = $1 ORDER BY id DESC`, studentID)
@@ -313,10 +321,29 @@ func (s *Service) Get(ctx context.Context, a bangfu.Actor, studentID int64) (His
 	if err != nil {
 		return History{}, err
 	}
-	h := History{History: []Destination{}}
-	if len(all) > 0 {
-		h.Current = &all[0]
-		h.History = all[1:]
+	for i := range all {
+		all[i].maskFor(a)
 	}
-	return h, nil
+	out := History{History: []Destination{}}
+	if len(all) > 0 {
+		out.Current = &all[0]
+		out.History = all[1:]
+	}
+	if a.Role != bangfu.RoleStudent {
+		if err := s.Reads.Record(ctx, a, s.Clock.Now(), audit.Event{Action: audit.DestinationRead, StudentID: studentID, SchoolID: h.SchoolID}); err != nil {
+			return History{}, err
+		}
+	}
+	return out, nil
+}
+
+// maskFor hides what a may not read: a staff note from the graduate, free
+// text from province staff.
+func (d *Destination) maskFor(a bangfu.Actor) {
+	switch {
+	case a.Role == bangfu.RoleStudent && d.EnteredRole != string(bangfu.RoleStudent):
+		d.Note = ""
+	case policy.Masked(a):
+		d.Note, d.ProofRef = mask.Text(d.Note), mask.Text(d.ProofRef)
+	}
 }

@@ -52,6 +52,8 @@ type Escalation struct {
 type Service struct {
 	DB    *postgres.DB
 	Clock bangfu.Clock
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
 }
 
 // Filter narrows List.
@@ -72,10 +74,17 @@ func scan(row pgx.CollectableRow) (Escalation, error) {
 	return e, err
 }
 
+// maskFor leaves province staff (policy.Masked) an escalation's metadata
+// and the system's own words: the name masked, the notes people wrote
+// hidden, and a reason cut before its full-width colon, after which the
+// sweep quotes staff text (a plan measure's description).
 func (e *Escalation) maskFor(a bangfu.Actor) {
-	if policy.Masked(a) {
-		e.StudentName = mask.Name(e.StudentName)
+	if !policy.Masked(a) {
+		return
 	}
+	e.StudentName = mask.Name(e.StudentName)
+	e.Reason, _, _ = strings.Cut(e.Reason, "：")
+	e.AcknowledgeNote, e.ResolveNote = mask.Text(e.AcknowledgeNote), mask.Text(e.ResolveNote)
 }
 
 // ListQuery returns the SQL of one page of List (limit+1 rows) and its
@@ -120,8 +129,8 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
 		WHERE %s ORDER BY e.id DESC LIMIT $%d`, columns, w, len(w.Args)), w.Args
 }
 
-// List returns the escalations of the graduates a may see, newest first.
-// Page.After is an escalation id.
+// List returns the escalations of the graduates a may see, newest first,
+// and audits the read. Page.After is an escalation id.
 func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.Page) (bangfu.List[Escalation], error) {
 	var p bangfu.Problems
 	if f.Kind != "" && !slices.Contains(Kinds, f.Kind) {
@@ -142,10 +151,23 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 		return bangfu.List[Escalation]{}, err
 	}
 	items, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return bangfu.List[Escalation]{}, err
+	}
 	for i := range items {
 		items[i].maskFor(a)
 	}
-	return bangfu.NewList(items, pg.Limit, func(e Escalation) int64 { return e.ID }), err
+	if pg.After == 0 {
+		// One entry per list (its first page), like a search of files.
+		ev := audit.Event{Action: audit.EscalationList, Detail: map[string]any{"kind": f.Kind, "status": f.Status, "level": f.Level, "results": len(items)}}
+		if a.SchoolID != nil {
+			ev.SchoolID = *a.SchoolID
+		}
+		if err := s.Reads.Record(ctx, a, s.Clock.Now(), ev); err != nil {
+			return bangfu.List[Escalation]{}, err
+		}
+	}
+	return bangfu.NewList(items, pg.Limit, func(e Escalation) int64 { return e.ID }), nil
 }
 
 // mayAct reports whether a handles escalations of level: counselors level

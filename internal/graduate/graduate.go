@@ -67,8 +67,8 @@ type Intention struct {
 }
 
 // Student is a graduate's file as shown to the actor who asked: the ID
-// number always masked, and for province staff the name, student number
-// and contacts masked too.
+// number always masked, and for province staff the name, student number,
+// contacts, the counselor's name and the verification notes masked too.
 type Student struct {
 	ID             int64     `json:"id"`
 	SchoolID       int64     `json:"school_id"`
@@ -215,9 +215,14 @@ func (s *Student) maskFor(a bangfu.Actor) {
 		if s.Email != "" {
 			s.Email = Masked
 		}
+		if s.CounselorName != nil {
+			name := mask.Name(*s.CounselorName)
+			s.CounselorName = &name
+		}
 		for i := range s.Hardships {
 			s.Hardships[i].CertificateNo = ""
 			s.Hardships[i].IssuingAuthority = Masked
+			s.Hardships[i].VerificationNote = mask.Text(s.Hardships[i].VerificationNote)
 		}
 	}
 }

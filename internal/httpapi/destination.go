@@ -15,6 +15,12 @@ func (api *API) getDestination(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return api.writeDestination(c, id)
+}
+
+// writeDestination answers a graduate's destination records; the ETag is
+// the current record's id.
+func (api *API) writeDestination(c echo.Context, id int64) error {
 	if err := noParams(c); err != nil {
 		return err
 	}

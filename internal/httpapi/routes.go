@@ -71,6 +71,7 @@ func (api *API) routes() {
 	r.Handle(GET, "/api/v1/me/file", policy.OwnFile, own("graduate file", api.writeFile))
 	r.Handle(GET, "/api/v1/me/plan", policy.OwnFile, own("plan", api.writePlan))
 	r.Handle(GET, "/api/v1/me/ledger", policy.OwnFile, own("ledger", api.writeLedger))
+	r.Handle(GET, "/api/v1/me/destination", policy.OwnFile, own("destination", api.writeDestination))
 	r.Handle(GET, "/api/v1/audit", policy.AuditRead, api.listAudit)
 
 	r.Handle(GET, "/api/v1/escalations", policy.EscalationsRead, api.listEscalations)

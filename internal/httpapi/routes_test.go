@@ -69,6 +69,7 @@ var allowed = map[string][]bangfu.Role{
 	"GET /api/v1/me/file":                               {student},
 	"GET /api/v1/me/plan":                               {student},
 	"GET /api/v1/me/ledger":                             {student},
+	"GET /api/v1/me/destination":                        {student},
 	"GET /api/v1/audit":                                 {supervisor, admin},
 
 	"GET /api/v1/escalations":                  {counselor, supervisor, province},

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/mask"
 	"github.com/bangfu/bangfu/internal/policy"
@@ -104,6 +105,8 @@ type Service struct {
 	DB       *postgres.DB
 	Clock    bangfu.Clock
 	Settings *settings.Store
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
 
 	mu       sync.Mutex
 	cache    map[string]cached
@@ -223,6 +226,14 @@ func (s *Service) Summary(ctx context.Context, a bangfu.Actor, f Filter) (Summar
 	sc := policy.ScopeOf(a)
 	key := fmt.Sprint(a.Role, "|", ids(sc.StudentID, sc.CounselorID, sc.SchoolID, sc.DepartmentID, f.SchoolID), "|", f.GraduationYear, "|", today)
 	now := s.Clock.Now()
+	// Every read is audited, from the cache or not.
+	ev := audit.Event{Action: audit.ReportRead, Detail: map[string]any{"graduation_year": f.GraduationYear, "school_id": f.SchoolID}}
+	if a.SchoolID != nil {
+		ev.SchoolID = *a.SchoolID
+	}
+	if err := s.Reads.Record(ctx, a, now, ev); err != nil {
+		return Summary{}, err
+	}
 	s.mu.Lock()
 	c, ok := s.cache[key]
 	s.mu.Unlock()
