@@ -142,6 +142,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		postgres.NewPoolCollector(db.Pool),
 		postgres.NewJobCollector(db.Pool),
 	)
+	a.Metrics.MustRegister(a.AuditReads.Collectors()...)
 	if a.jobsUI, err = riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.River, nil),
 		Logger:    log,
