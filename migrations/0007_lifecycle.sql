@@ -45,3 +45,8 @@ CREATE TABLE handovers (
     FOREIGN KEY (student_id, ledger_seq) REFERENCES ledger_entries (student_id, seq)
 );
 CREATE INDEX handovers_student_idx ON handovers (student_id, id);
+
+-- A notification about an escalation says, in the inbox, when it was
+-- resolved; resolving finds the notifications by their event key.
+ALTER TABLE notifications ADD COLUMN resolved_at timestamptz;
+CREATE INDEX notifications_escalation_key_idx ON notifications (dedupe_key) WHERE kind = 'escalation';

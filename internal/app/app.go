@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Settings = &settings.Store{DB: db, Clock: opts.Clock}
 	a.Notify = &notify.Service{DB: db, Clock: opts.Clock, Email: cfg.SMTPURL != ""}
 	a.Followups = &followup.Scheduler{Clock: opts.Clock, Settings: a.Settings}
-	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
+	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads, Notify: a.Notify}
 	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings, Reads: a.AuditReads}
 	a.Handovers = &handover.Service{DB: db, Clock: opts.Clock, Ledger: a.Ledger, Reads: a.AuditReads, AfterCaseChange: a.Followups.OnCaseChange}
 	a.Ledger.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/mask"
+	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
@@ -54,6 +55,22 @@ type Service struct {
 	Clock bangfu.Clock
 	// Reads records the audit entries of reads.
 	Reads *audit.Reads
+	// Notify updates an escalation's notifications when it is resolved.
+	Notify *notify.Service
+}
+
+// notificationKey is the event key of the notifications an escalation sends.
+func notificationKey(id int64) string { return fmt.Sprintf("escalation:%d", id) }
+
+// resolved tells, on tx, the notifications of escalations ids that they
+// were resolved, and how (note).
+func resolved(ctx context.Context, tx pgx.Tx, n *notify.Service, ids []int64, note string) error {
+	rs := make([]notify.Resolution, len(ids))
+	for i, id := range ids {
+		rs[i] = notify.Resolution{Key: notificationKey(id), Note: note}
+	}
+	_, err := n.Resolve(ctx, tx, "escalation", rs...)
+	return err
 }
 
 // Filter narrows List.
@@ -189,7 +206,8 @@ func (s *Service) Acknowledge(ctx context.Context, a bangfu.Actor, id int64, not
 	return s.act(ctx, a, id, note, "acknowledged")
 }
 
-// Resolve closes an open or acknowledged escalation, saying why.
+// Resolve closes an open or acknowledged escalation, saying why; its
+// notifications say so.
 func (s *Service) Resolve(ctx context.Context, a bangfu.Actor, id int64, note string) (Escalation, error) {
 	return s.act(ctx, a, id, note, "resolved")
 }
@@ -230,6 +248,9 @@ func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to st
 		} else {
 			_, err = tx.Exec(ctx, `UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolve_note = $4 WHERE id = $1`,
 				id, a.UserID, now, note)
+			if err == nil {
+				err = resolved(ctx, tx, s.Notify, []int64{id}, note)
+			}
 		}
 		if err != nil {
 			return err
@@ -247,13 +268,22 @@ func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to st
 }
 
 // ResolveOnContact is the ledger's hook: a contact resolves the case's
-// unresolved no-contact escalations, noting which entry did it.
+// unresolved no-contact escalations, noting which entry did it, and their
+// notifications say so.
 func (s *Service) ResolveOnContact(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e ledger.Entry) error {
 	if e.Kind != "contact" {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolve_note = $4
-		WHERE student_id = $1 AND kind = 'no_contact' AND status <> 'resolved'`,
-		h.StudentID, a.UserID, s.Clock.Now(), fmt.Sprintf("已恢复联系：台账第 %d 条记录", e.Seq))
-	return err
+	note := fmt.Sprintf("已恢复联系：台账第 %d 条记录", e.Seq)
+	rows, err := tx.Query(ctx, `UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolve_note = $4
+		WHERE student_id = $1 AND kind = 'no_contact' AND status <> 'resolved' RETURNING id`,
+		h.StudentID, a.UserID, s.Clock.Now(), note)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return resolved(ctx, tx, s.Notify, ids, note)
 }

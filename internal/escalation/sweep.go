@@ -166,9 +166,10 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		return res, err
 	}
 
-	// Flags whose condition no longer holds resolve themselves; a case
-	// that left the caseload (placed, closed, transferred) clears them all.
-	tag, err := tx.Exec(ctx, `
+	// Flags whose condition no longer holds resolve themselves, and their
+	// notifications say so; a case that left the caseload (placed, closed,
+	// transferred, handed over) clears them all.
+	rows, err := tx.Query(ctx, `
 		UPDATE escalations e SET status = 'resolved', resolved_at = $1, resolve_note = '条件已消除（系统巡查）'
 		FROM students s
 		WHERE s.id = e.student_id AND e.status <> 'resolved' AND (
@@ -177,12 +178,20 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		          SELECT 1 FROM plan_measures m WHERE m.student_id = s.id AND m.revision = s.plan_revision
 		            AND m.revision || ':' || m.position = e.episode AND m.due_on < $2 AND m.status IN ('planned', 'in_progress')))
 		  OR (e.kind = 'referrals_short' AND (s.referrals_count >= $3 OR s.status <> 'active'))
-		  OR (e.kind = 'unplaced_after_july' AND NOT (`+unplacedCase+`)))`,
+		  OR (e.kind = 'unplaced_after_july' AND NOT (`+unplacedCase+`)))
+		RETURNING e.id`,
 		now, today, cfg.ReferralMinimum)
 	if err != nil {
 		return res, err
 	}
-	res.Cleared = int(tag.RowsAffected())
+	cleared, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return res, err
+	}
+	res.Cleared = len(cleared)
+	if err := resolved(ctx, tx, w.Notify, cleared, "条件已消除（系统巡查）"); err != nil {
+		return res, err
+	}
 
 	if len(all) == 0 {
 		return res, nil
@@ -224,7 +233,7 @@ func (w *SweepWorker) notifyRaised(ctx context.Context, tx pgx.Tx, ids []int64, 
 		msgs = append(msgs, notify.Message{
 			UserID: user, Kind: "escalation", StudentID: studentID, Body: reason,
 			Title: fmt.Sprintf("%s级升级：%s", map[int]string{1: "一", 2: "二"}[level], name),
-			Key:   fmt.Sprintf("escalation:%d", escalationID),
+			Key:   notificationKey(escalationID),
 		})
 		return nil
 	}); err != nil {
