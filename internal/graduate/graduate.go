@@ -144,8 +144,9 @@ type Header struct {
 
 // Access returns the header of graduate id if a may see it, and not_found
 // otherwise (also for another school's graduate: existence is not
-// revealed). With forUpdate it locks the row, on q's transaction, so that
-// writes about one graduate take turns.
+// revealed). With forUpdate — for a write — it locks the row, on q's
+// transaction, so that writes about one graduate take turns, and refuses
+// (forbidden) actors whose view is masked: province staff read only.
 func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, forUpdate bool) (Header, error) {
 	sql := AccessSQL
 	if forUpdate {
@@ -159,6 +160,9 @@ func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, f
 	}
 	if !policy.Sees(a, h.Record) {
 		return Header{}, bangfu.NotFound("graduate")
+	}
+	if forUpdate && policy.Masked(a) {
+		return Header{}, bangfu.Errorf(bangfu.EFORBIDDEN, "Province staff read cases; they do not change them.")
 	}
 	return h, nil
 }
