@@ -1,6 +1,7 @@
 // Package demo loads the demonstration data that `make run` shows: one
-// school with a department, one user of every role and, once the graduate
-// records exist, a caseload to look at. Loading twice changes nothing.
+// school with a department, one user of every role and a caseload to look
+// at — in school, quiet, after graduation, handed over to the public
+// employment service. Loading twice changes nothing.
 package demo
 
 import (
@@ -11,8 +12,10 @@ import (
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/app"
 	"github.com/bangfu/bangfu/internal/cnid"
+	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/handover"
 	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/plan"
 )
@@ -68,7 +71,10 @@ func Seed(ctx context.Context, a *app.App) ([]Login, error) {
 			return nil, fmt.Errorf("demo user %s: %w", l.Username, err)
 		}
 	}
-	return logins, seedCaseload(ctx, a)
+	if err := seedCaseload(ctx, a); err != nil {
+		return nil, err
+	}
+	return logins, seedAfterGraduation(ctx, a)
 }
 
 // demoGraduates is the counselor's demo caseload.
@@ -81,10 +87,20 @@ var demoGraduates = []struct {
 	{"D2026004", "周婷", "44010620030805404", "zhuanke", "电子商务", "zero_employment"},
 	{"D2026005", "吴俊杰", "44010620040117505", "benke", "市场营销", "orphan"},
 	{"D2026006", "郑雅琪", "44010620031230606", "zhuanke", "护理", "dibao"},
-	// Last contacted 40 days ago: the stall sweep escalates this case one
-	// level per run (counselor, supervisors, province) until someone calls.
+	// Last contacted 40 days ago: the stall sweep escalates this case a
+	// level at a time (counselor, supervisors, province) until someone calls.
 	{"D2026007", "孙磊", "44010620030228707", "zhuanke", "物流管理", "zero_employment"},
 }
+
+// Two graduates who left school unplaced (see seedAfterGraduation): one
+// followed monthly after graduation, one handed over to the public
+// employment service.
+var (
+	afterGraduation = struct{ number, name, id, level, major, category string }{
+		"D2026008", "刘洋", "44010620021015808", "zhuanke", "数控技术", "poverty_alleviated"}
+	handedOver = struct{ number, name, id, level, major, category string }{
+		"D2026009", "何静", "44010620040303909", "zhuanke", "酒店管理", "dibao"}
+)
 
 // seedCaseload gives the demo counselor graduates with hardship evidence,
 // plans and ledger entries, through the services (so audit and follow-ups
@@ -165,3 +181,84 @@ func seedCaseload(ctx context.Context, a *app.App) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// seedAfterGraduation adds the two graduates of the latest cohort that has
+// left school (this year's after 30 June, else last year's): one whose case
+// is in its after-graduation phase, followed monthly, and one handed over
+// to the public employment service, with the agency's acknowledgement.
+// Like the rest, it skips what exists.
+func seedAfterGraduation(ctx context.Context, a *app.App) error {
+	counselor, err := a.Directory.UserByUsername(ctx, "counselor")
+	if err != nil {
+		return err
+	}
+	supervisor, err := a.Directory.UserByUsername(ctx, "supervisor")
+	if err != nil {
+		return err
+	}
+	c := counselor.Actor()
+	today := bangfu.Today(a.Clock)
+	year := today.Time().Year()
+	if !today.After(graduate.GraduationDate(year)) {
+		year--
+	}
+	left := graduate.GraduationDate(year).AddDays(1)
+	for i, g := range []struct{ number, name, id, level, major, category string }{afterGraduation, handedOver} {
+		var exists bool
+		if err := a.DB.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM students WHERE school_id = $1 AND student_number = $2)`,
+			*counselor.SchoolID, g.number).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			continue
+		}
+		st, err := a.Graduates.Create(ctx, c, graduate.Input{
+			StudentNumber: g.number, Name: g.name, IDNumber: g.id + string(cnid.ResidentIDCheck(g.id)), DepartmentID: counselor.DepartmentID,
+			Major: g.major, EducationLevel: g.level, GraduationYear: year, Phone: fmt.Sprintf("1390000%04d", i+1), Consent: true,
+			Intention: graduate.Intention{Industry: "制造业", Region: "佛山", JobType: "技术工人"},
+		})
+		if err != nil {
+			return fmt.Errorf("demo graduate %s: %w", g.number, err)
+		}
+		h, err := a.Graduates.AddHardship(ctx, c, st.ID, graduate.HardshipInput{
+			Category: g.category, EvidenceType: "困难认定证明", IssuingAuthority: "佛山市民政局", ValidUntil: today.AddDays(300).String()})
+		if err != nil {
+			return err
+		}
+		if _, err := a.Graduates.VerifyHardship(ctx, supervisor.Actor(), st.ID, h.ID, graduate.Verification{Decision: "verified"}); err != nil {
+			return err
+		}
+		if _, err := a.Graduates.Update(ctx, c, st.ID, st.Version, graduate.Patch{Status: ptr("active")}); err != nil {
+			return err
+		}
+		if _, err := a.Destinations.Put(ctx, supervisor.Actor(), st.ID, nil, destination.Input{Code: "70", Note: "离校时尚未落实去向"}); err != nil {
+			return err
+		}
+		if _, err := a.Ledger.Append(ctx, c, st.ID, ledger.Input{
+			Kind: "contact", Channel: "wechat", OccurredAt: a.Clock.Now().Add(-48 * time.Hour), Visibility: "shared",
+			Summary: "离校后微信联系，了解求职进展，推送佛山本地招聘信息", NextStep: "每月跟进一次",
+		}); err != nil {
+			return err
+		}
+		if g.number != handedOver.number {
+			continue
+		}
+		on := today
+		if on.Before(left) {
+			on = left
+		}
+		if _, err := a.Handovers.Create(ctx, c, st.ID, handover.Input{
+			Agency: "佛山市顺德区公共就业服务中心", AgencyRegion: "佛山市顺德区", HandedOverOn: on.String(),
+			SharedFields: []string{"name", "phone", "education_level", "major", "intention"},
+			Note:         "毕业生本人同意，由户籍地街道就业专员继续跟进",
+		}); err != nil {
+			return err
+		}
+		if _, err := a.Handovers.Acknowledge(ctx, c, st.ID, handover.AcknowledgementInput{
+			AcknowledgedOn: on.String(), AcknowledgedBy: "顺德区就业服务中心 梁科员", Reference: "顺人社衔接〔" + fmt.Sprint(year) + "〕8号",
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
