@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,7 +29,7 @@ import (
 // written in a form it accepts, its detail saying what was wrong, and the
 // rest of its batch as it was. Close writes what is queued; if the process
 // must stop before that succeeds (after StopTimeout), the log says how many
-// entries were not written and LostRows counts them. An entry is otherwise
+// entries were not written and LostRows (and its metric) counts them. An entry is otherwise
 // lost only if the process dies (SIGKILL, power) before its batch is
 // written.
 type Reads struct {
@@ -40,12 +41,21 @@ type Reads struct {
 	stop  chan struct{}
 	done  chan struct{}
 
-	// LostRows counts the entries that could not be written before the
-	// process stopped (bangfu_audit_read_rows_lost_total; expected 0).
-	LostRows prometheus.Counter
-	// Retries counts failed attempts to write a batch
-	// (bangfu_audit_read_write_retries_total).
-	Retries prometheus.Counter
+	lost, retries         atomic.Int64
+	lostTotal, retryTotal prometheus.Counter
+}
+
+// LostRows returns how many entries could not be written before the
+// process stopped (the metric bangfu_audit_read_rows_lost_total; expected 0).
+func (r *Reads) LostRows() int64 { return r.lost.Load() }
+
+// Retries returns how many attempts to write a batch failed (the metric
+// bangfu_audit_read_write_retries_total).
+func (r *Reads) Retries() int64 { return r.retries.Load() }
+
+func (r *Reads) addLost(n int) {
+	r.lost.Add(int64(n))
+	r.lostTotal.Add(float64(n))
 }
 
 // ReadsOptions tune the writer; zero fields take the defaults.
@@ -81,9 +91,9 @@ func NewReads(db *postgres.DB, log *slog.Logger, opts ...ReadsOptions) *Reads {
 	}
 	r := &Reads{db: db, log: log, opts: o, queue: make(chan item, 4*batchSize), flush: make(chan chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{}),
-		LostRows: prometheus.NewCounter(prometheus.CounterOpts{Name: "bangfu_audit_read_rows_lost_total",
+		lostTotal: prometheus.NewCounter(prometheus.CounterOpts{Name: "bangfu_audit_read_rows_lost_total",
 			Help: "Audit entries of reads that could not be written before the process stopped (expected 0)."}),
-		Retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "bangfu_audit_read_write_retries_total",
+		retryTotal: prometheus.NewCounter(prometheus.CounterOpts{Name: "bangfu_audit_read_write_retries_total",
 			Help: "Failed attempts to write a batch of read audit entries; each batch is tried until written."}),
 	}
 	go r.run()
@@ -92,7 +102,7 @@ func NewReads(db *postgres.DB, log *slog.Logger, opts ...ReadsOptions) *Reads {
 
 // Collectors are the writer's metrics, for the process's registry.
 func (r *Reads) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{r.LostRows, r.Retries}
+	return []prometheus.Collector{r.lostTotal, r.retryTotal}
 }
 
 // Record queues ev (a read by a at time at).
@@ -178,7 +188,8 @@ func (r *Reads) write(batch []item) {
 			}
 			return
 		}
-		r.Retries.Inc()
+		r.retries.Add(1)
+		r.retryTotal.Inc()
 		if attempt == 1 {
 			r.log.Warn("audit: could not write read records yet; retrying until written", "count", len(rest), "error", err)
 		}
@@ -191,7 +202,7 @@ func (r *Reads) write(batch []item) {
 			for range r.queue { // the queue is closed when stopping
 				lost++
 			}
-			r.LostRows.Add(float64(lost))
+			r.addLost(lost)
 			r.log.Error("audit: stopping with read records that could not be written: they are lost", "count", lost, "error", err)
 			return
 		}
@@ -226,7 +237,7 @@ func (r *Reads) writeSome(items []item) ([]item, error) {
 		err := r.copy([]item{it}, false)
 		if err != nil && isDataError(err) {
 			if err = r.copy([]item{it}, true, pgCode(err)); err != nil && isDataError(err) {
-				r.LostRows.Inc()
+				r.addLost(1)
 				r.log.Error("audit: a read record cannot be stored even without its details: it is lost",
 					"action", it.ev.Action, "error", err)
 				err = nil
