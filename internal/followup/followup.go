@@ -68,7 +68,7 @@ type Scheduler struct {
 // OnAppend is the ledger's hook: a contact (or any entry that names a next
 // follow-up date) clears the overdue flag and schedules the next follow-up
 // — on the date the entry names, else after the plan's cadence, else after
-// the default cadence.
+// the default cadence (after graduation: the monthly cadence, see ruleFor).
 func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h graduate.Header, e ledger.Entry) error {
 	if e.Kind != "contact" && e.NextFollowupOn == nil {
 		return nil
@@ -78,7 +78,7 @@ func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h g
 	}
 	due := e.NextFollowupOn
 	if due == nil {
-		r, err := s.rule(ctx, tx, h.StudentID)
+		r, err := s.ruleFor(ctx, tx, h.StudentID)
 		if err != nil {
 			return err
 		}
@@ -109,7 +109,7 @@ func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r p
 	if last != nil {
 		from = bangfu.DateOf(*last)
 	}
-	rl, err := s.rule(ctx, tx, r.StudentID) // the new revision's cadence, in school
+	rl, err := s.ruleFor(ctx, tx, r.StudentID) // the new revision's cadence, in school
 	if err != nil {
 		return err
 	}
@@ -125,8 +125,8 @@ func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r p
 // OnCaseChange is the case hook (graduate and destination run it): a case
 // that enters the caseload — a new file, a reopened one, a placement that
 // fell through — gets its first follow-up at once, after the cadence; a
-// case that leaves it — closed, transferred, placed — loses its pending
-// follow-up, in the same transaction.
+// case that leaves it — closed, transferred, placed, handed over — loses
+// its pending follow-up, in the same transaction.
 func (s *Scheduler) OnCaseChange(ctx context.Context, tx pgx.Tx, c graduate.CaseChange) error {
 	var pending *int64
 	if err := tx.QueryRow(ctx, `SELECT followup_job_id FROM students WHERE id = $1`, c.StudentID).Scan(&pending); err != nil {
@@ -136,7 +136,7 @@ func (s *Scheduler) OnCaseChange(ctx context.Context, tx pgx.Tx, c graduate.Case
 	case !graduate.Followed(c.To):
 		return s.cancel(ctx, tx, c.StudentID, pending)
 	case !graduate.Followed(c.From):
-		r, err := s.rule(ctx, tx, c.StudentID)
+		r, err := s.ruleFor(ctx, tx, c.StudentID)
 		if err != nil {
 			return err
 		}
@@ -154,10 +154,10 @@ type rule struct {
 	until *bangfu.Date
 }
 
-// rule reads the graduate's rule: in school, the current plan's cadence,
+// ruleFor reads the graduate's rule: in school, the current plan's cadence,
 // else the default cadence; after graduation, the after-graduation
 // cadence (monthly), whatever the plan says, up to 31 December.
-func (s *Scheduler) rule(ctx context.Context, tx pgx.Tx, studentID int64) (rule, error) {
+func (s *Scheduler) ruleFor(ctx context.Context, tx pgx.Tx, studentID int64) (rule, error) {
 	r := rule{today: bangfu.Today(s.Clock)}
 	var year int
 	var planCadence *int
