@@ -70,27 +70,25 @@ type Intention struct {
 // number always masked, and for province staff the name, student number,
 // contacts, the counselor's name and the verification notes masked too.
 type Student struct {
-	ID             int64     `json:"id"`
-	SchoolID       int64     `json:"school_id"`
-	DepartmentID   *int64    `json:"department_id"`
-	StudentNumber  string    `json:"student_number"`
-	Name           string    `json:"name"`
-	IDNumber       string    `json:"id_number"`
-	Major          string    `json:"major"`
-	EducationLevel string    `json:"education_level"`
-	GraduationYear int       `json:"graduation_year"`
-	Phone          string    `json:"phone"`
-	Email          string    `json:"email"`
-	Intention      Intention `json:"intention"`
-	Skills         []string  `json:"skills"`
-	Certificates   []string  `json:"certificates"`
-	Accommodations string    `json:"accommodations"`
-	CounselorID    *int64    `json:"counselor_id"`
-	CounselorName  *string   `json:"counselor_name"`
-	Status         string    `json:"status"`
-	// Phase is the case's phase (PhaseInSchool, PhaseAfterGraduation) while
-	// it is in the caseload, nil otherwise.
-	Phase          *string      `json:"phase"`
+	ID             int64        `json:"id"`
+	SchoolID       int64        `json:"school_id"`
+	DepartmentID   *int64       `json:"department_id"`
+	StudentNumber  string       `json:"student_number"`
+	Name           string       `json:"name"`
+	IDNumber       string       `json:"id_number"`
+	Major          string       `json:"major"`
+	EducationLevel string       `json:"education_level"`
+	GraduationYear int          `json:"graduation_year"`
+	Phone          string       `json:"phone"`
+	Email          string       `json:"email"`
+	Intention      Intention    `json:"intention"`
+	Skills         []string     `json:"skills"`
+	Certificates   []string     `json:"certificates"`
+	Accommodations string       `json:"accommodations"`
+	CounselorID    *int64       `json:"counselor_id"`
+	CounselorName  *string      `json:"counselor_name"`
+	Status         string       `json:"status"`
+	Phase          *string      `json:"phase"` // PhaseInSchool or PhaseAfterGraduation in the caseload, else nil
 	NextFollowupOn *bangfu.Date `json:"next_followup_on"`
 	Overdue        bool         `json:"overdue"`
 	Consent        bool         `json:"consent"`

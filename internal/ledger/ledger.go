@@ -58,11 +58,10 @@ type Entry struct {
 	CorrectionReason string       `json:"correction_reason"`
 	GroupID          *uuid.UUID   `json:"group_id"`
 	AuthorID         int64        `json:"author_id"`
-	// AuthorRole is the author's role (not part of the hashed content).
-	AuthorRole string    `json:"author_role"`
-	RecordedAt time.Time `json:"recorded_at"`
-	PrevHash   string    `json:"prev_hash"`
-	Hash       string    `json:"hash"`
+	AuthorRole       string       `json:"author_role"` // not part of the hashed content
+	RecordedAt       time.Time    `json:"recorded_at"`
+	PrevHash         string       `json:"prev_hash"`
+	Hash             string       `json:"hash"`
 	// CorrectedBy lists the entries that correct this one.
 	CorrectedBy []int `json:"corrected_by"`
 }

@@ -27,11 +27,9 @@ import (
 
 // Rate is a count of graduates and how many have a destination.
 type Rate struct {
-	Graduates int `json:"graduates"`
-	Placed    int `json:"placed"`
-	// HandedOver counts the graduates handed over to the public employment
-	// service (离校未就业实名衔接), placed since or not.
-	HandedOver int     `json:"handed_over"`
+	Graduates  int     `json:"graduates"`
+	Placed     int     `json:"placed"`
+	HandedOver int     `json:"handed_over"` // handed over to the public employment service, placed since or not
 	Rate       float64 `json:"rate"`
 	// MeetsTarget compares Rate with the target in force on the report date.
 	MeetsTarget bool `json:"meets_target"`
