@@ -31,6 +31,7 @@ var owners = map[string]string{
 	"plan_measures":     "internal/plan",
 	"ledger_entries":    "internal/ledger",
 	"destinations":      "internal/destination",
+	"handovers":         "internal/handover",
 	"audit_log":         "internal/audit",
 	"escalations":       "internal/escalation",
 	"notifications":     "internal/notify",

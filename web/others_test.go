@@ -60,10 +60,12 @@ func newWorld(t *testing.T) *world {
 	w.province = env.MustUser(t, bangfu.RoleProvince, nil)
 	w.admin = env.MustUser(t, bangfu.RoleAdmin, nil)
 
-	// Two active cases nobody contacts: after 35 days they are at every level.
+	// Two active cases nobody contacts: after 35 days they are at every
+	// level. They graduate next year, so that the summer holidays after this
+	// year's graduation do not stretch their thresholds.
 	active := "active"
 	for _, name := range []string{"赵六", "钱七"} {
-		st := env.MustStudent(t, w.counselor, graduate.Input{Name: name, DepartmentID: &w.dept.ID})
+		st := env.MustStudent(t, w.counselor, graduate.Input{Name: name, DepartmentID: &w.dept.ID, GraduationYear: 2027})
 		_, err := env.App.Graduates.Update(ctx, w.counselor.Actor(), st.ID, st.Version, graduate.Patch{Status: &active})
 		require.NoError(t, err)
 		w.quiet = append(w.quiet, st)

@@ -136,11 +136,30 @@ func TestEndToEnd(t *testing.T) {
 	status, _ = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "e2e.counselor", "password": "counselor password"})
 	require.Equal(t, http.StatusOK, status)
 
-	// The demo counselor has a caseload; the demo student sees their own plan.
+	// The demo counselor has a caseload — seeded twice, each graduate once —
+	// with a graduate followed after graduation and one handed over; the
+	// demo student sees their own plan.
 	_, session = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "counselor", "password": "bangfu-demo-counselor"})
-	status, list := call(http.MethodGet, "/api/v1/students", session["access_token"].(string), nil)
+	counselorToken := session["access_token"].(string)
+	status, list := call(http.MethodGet, "/api/v1/students", counselorToken, nil)
 	require.Equal(t, http.StatusOK, status)
 	require.GreaterOrEqual(t, len(list["items"].([]any)), 28, "about thirty graduates in the demo counselor's caseload")
+	var afterGraduation, handedOver float64
+	for _, it := range list["items"].([]any) {
+		st := it.(map[string]any)
+		if st["status"] == "handed_over" {
+			handedOver = st["id"].(float64)
+		}
+		if st["phase"] == "after_graduation" {
+			afterGraduation = st["id"].(float64)
+		}
+	}
+	require.NotZero(t, afterGraduation, "a case followed after graduation")
+	require.NotZero(t, handedOver, "a graduate handed over")
+	status, handovers := call(http.MethodGet, fmt.Sprintf("/api/v1/students/%d/handover", int64(handedOver)), counselorToken, nil)
+	require.Equal(t, http.StatusOK, status, "%v", handovers)
+	require.Len(t, handovers["items"], 1)
+	require.NotNil(t, handovers["items"].([]any)[0].(map[string]any)["acknowledgement"])
 	_, session = call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "student", "password": "bangfu-demo-student"})
 	status, myPlan := call(http.MethodGet, "/api/v1/me/plan", session["access_token"].(string), nil)
 	require.Equal(t, http.StatusOK, status, "%v", myPlan)

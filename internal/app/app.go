@@ -27,6 +27,7 @@ import (
 	"github.com/bangfu/bangfu/internal/escalation"
 	"github.com/bangfu/bangfu/internal/followup"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/handover"
 	"github.com/bangfu/bangfu/internal/http/router"
 	"github.com/bangfu/bangfu/internal/http/session"
 	"github.com/bangfu/bangfu/internal/httpapi"
@@ -77,6 +78,7 @@ type App struct {
 	Escalations  *escalation.Service
 	Reports      *report.Service
 	Roster       *roster.Service
+	Handovers    *handover.Service
 	// Router serves the API and the pages.
 	Router *router.Router
 
@@ -111,13 +113,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Graduates = &graduate.Service{DB: db, Box: a.Box, Clock: opts.Clock, Reads: a.AuditReads, Imports: graduate.NewImportGate(graduate.ImportSlots)}
 	a.Plans = &plan.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
 	a.Ledger = &ledger.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
-	a.Destinations = &destination.Service{DB: db, Clock: opts.Clock}
+	a.Destinations = &destination.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
 	a.Audit = &audit.Service{DB: db}
 	a.Settings = &settings.Store{DB: db, Clock: opts.Clock}
 	a.Notify = &notify.Service{DB: db, Clock: opts.Clock, Email: cfg.SMTPURL != ""}
 	a.Followups = &followup.Scheduler{Clock: opts.Clock, Settings: a.Settings}
-	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock}
-	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings}
+	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads, Notify: a.Notify}
+	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings, Reads: a.AuditReads}
+	a.Handovers = &handover.Service{DB: db, Clock: opts.Clock, Ledger: a.Ledger, Reads: a.AuditReads, AfterCaseChange: a.Followups.OnCaseChange}
 	a.Ledger.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {
 		if err := a.Followups.OnAppend(ctx, tx, actor, h, e); err != nil {
 			return err
@@ -135,6 +138,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		}
 		return a.Roster.OnEligibilityChange(ctx, tx, r.StudentID)
 	}
+	a.Graduates.AfterCaseChange = a.Followups.OnCaseChange
+	a.Destinations.AfterCaseChange = a.Followups.OnCaseChange
 
 	if a.River, err = a.newRiver(); err != nil {
 		a.Close()
@@ -150,6 +155,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		postgres.NewPoolCollector(db.Pool),
 		postgres.NewJobCollector(db.Pool),
 	)
+	a.Metrics.MustRegister(a.AuditReads.Collectors()...)
 	if a.jobsUI, err = riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.River, nil),
 		Logger:    log,
@@ -165,7 +171,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Config: cfg, Logger: log, DB: db,
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations, Audit: a.Audit,
-		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports, Roster: a.Roster,
+		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports, Roster: a.Roster, Handovers: a.Handovers,
 		Metrics: a.Metrics, JobsUI: a.jobsUI,
 	})
 	if err := webui.Mount(a.Router, webui.Deps{

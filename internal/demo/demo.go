@@ -51,6 +51,7 @@ func Seed(ctx context.Context, a *app.App) ([]Login, error) {
 		{"last year's cohort", d.lastYear},
 		{"second counselor's caseload", d.secondCaseload},
 		{"escalations", d.escalations},
+		{"hand-over", d.handover},
 		{"roster", d.roster},
 	} {
 		if err := step.run(ctx); err != nil {
@@ -117,8 +118,9 @@ func (d *demo) at(t time.Time) services {
 		}
 		return es.ResolveOnContact(ctx, tx, actor, h, e)
 	}
+	g.AfterCaseChange = fs.OnCaseChange
 	dst := *a.Destinations
-	dst.Clock = clk
+	dst.Clock, dst.AfterCaseChange = clk, fs.OnCaseChange
 	return services{Graduates: &g, Plans: &p, Ledger: &l, Destinations: &dst}
 }
 

@@ -141,11 +141,12 @@ func (d *demo) play(ctx context.Context, st story) (graduate.Student, bool, erro
 			}
 			by = u.Actor()
 		}
-		if _, err := d.at(d.day(ds.days, 16)).Destinations.Put(ctx, by, g.ID, nil, ds.in); err != nil {
+		rec, err := d.at(d.day(ds.days, 16)).Destinations.Put(ctx, by, g.ID, nil, ds.in)
+		if err != nil {
 			return g, false, fmt.Errorf("%s destination: %w", number, err)
 		}
 		if ds.verified > 0 {
-			if _, err := d.at(d.day(ds.verified, 11)).Destinations.Verify(ctx, sup, g.ID, nil); err != nil {
+			if _, err := d.at(d.day(ds.verified, 11)).Destinations.Verify(ctx, sup, g.ID, rec.ID); err != nil {
 				return g, false, err
 			}
 		}

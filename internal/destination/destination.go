@@ -16,6 +16,8 @@ import (
 	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/mask"
+	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
@@ -116,6 +118,31 @@ type Input struct {
 type Service struct {
 	DB    *postgres.DB
 	Clock bangfu.Clock
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
+	// AfterCaseChange runs in the transaction of a record that places or
+	// reopens a case (the follow-up scheduler uses it).
+	AfterCaseChange graduate.CaseHook
+}
+
+// effect says what a record of code, of status, does to its case: a
+// recorded placement places an open case; any record of 70, 71 or 72 —
+// whoever entered it — reopens a placed one (the placement fell through).
+func effect(code, status string) graduate.DestinationEffect {
+	switch {
+	case slices.Contains(Unplaced, code):
+		return graduate.Reopens
+	case status == "recorded" || status == "verified":
+		return graduate.Places
+	}
+	return graduate.Keeps
+}
+
+func (s *Service) caseChanged(ctx context.Context, tx pgx.Tx, c graduate.CaseChange) error {
+	if s.AfterCaseChange == nil || !c.Moved() {
+		return nil
+	}
+	return s.AfterCaseChange(ctx, tx, c)
 }
 
 // Check returns in's problems under the destination rules.
@@ -171,8 +198,9 @@ func ChangeDeadline(graduationYear int) bangfu.Date {
 // Put records a new destination for a graduate, superseding the current
 // one (kept as history). base is the current record's id (from If-Match),
 // required when there is one. A student may report only their own
-// (status reported); staff record (status recorded). After 31 August of
-// the graduation year only a supervisor may change it.
+// (status reported); staff record (status recorded). A recorded placement
+// places an open case; a record of 70, 71 or 72 reopens a placed one.
+// After 31 August of the graduation year only a supervisor may change it.
 func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base *int64, in Input) (Destination, error) {
 	verr := Check(&in)
 	var id int64
@@ -210,8 +238,11 @@ func (s *Service) Put(ctx context.Context, a bangfu.Actor, studentID int64, base
 			status, a.UserID, a.Role, now).Scan(&id); err != nil {
 			return postgres.FormatError(err, "destination")
 		}
-		// A recorded destination outside 70-72 places the case.
-		if err := graduate.SetDestination(ctx, tx, studentID, id, in.Code, status == "recorded" && !slices.Contains(Unplaced, in.Code), now); err != nil {
+		change, err := graduate.SetDestination(ctx, tx, studentID, id, in.Code, effect(in.Code, status), now)
+		if err != nil {
+			return err
+		}
+		if err := s.caseChanged(ctx, tx, change); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.DestinationSet, StudentID: studentID, SchoolID: h.SchoolID,
@@ -235,18 +266,23 @@ func lockCurrent(ctx context.Context, tx pgx.Tx, a bangfu.Actor, studentID int64
 	return h, current, err
 }
 
-// Verify marks the current destination verified by a supervisor.
-func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, base *int64) (Destination, error) {
+// Verify marks the current destination verified by a supervisor. base is
+// the id of the record the supervisor checked (from If-Match); a record
+// that has since been superseded is precondition_failed.
+func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, base int64) (Destination, error) {
 	var id int64
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		h, current, err := lockCurrent(ctx, tx, a, studentID)
 		if err != nil {
 			return err
 		}
+		if a.Role != bangfu.RoleSupervisor {
+			return bangfu.Errorf(bangfu.EFORBIDDEN, "A supervisor verifies destinations.")
+		}
 		if current == nil {
 			return bangfu.NotFound("destination")
 		}
-		if base != nil && *base != *current {
+		if base != *current {
 			return bangfu.Errorf(bangfu.EPRECONDITIONFAILED, "The destination was changed since you read it; check the new record before verifying.")
 		}
 		id = *current
@@ -256,7 +292,11 @@ func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64, b
 			id, a.UserID, now).Scan(&code); err != nil {
 			return err
 		}
-		if err := graduate.PlaceIfOpen(ctx, tx, studentID, !slices.Contains(Unplaced, code), now); err != nil {
+		change, err := graduate.PlaceIfOpen(ctx, tx, studentID, effect(code, "verified"), now)
+		if err != nil {
+			return err
+		}
+		if err := s.caseChanged(ctx, tx, change); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, a, now, audit.Event{Action: audit.DestinationVerify, StudentID: studentID, SchoolID: h.SchoolID,
@@ -285,9 +325,13 @@ func (s *Service) one(ctx context.Context, q postgres.Querier, id int64) (Destin
 	return d, postgres.FormatError(err, "destination")
 }
 
-// Get returns a graduate's current destination and its history.
+// Get returns a graduate's current destination and its history, as a may
+// see them: a graduate their own records without the notes staff entered;
+// province staff without free text (notes, proof references). Staff reads
+// are audited.
 func (s *Service) Get(ctx context.Context, a bangfu.Actor, studentID int64) (History, error) {
-	if _, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false); err != nil {
+	h, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false)
+	if err != nil {
 		return History{}, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT `+columns+` FROM destinations WHERE student_id = $1 ORDER BY id DESC`, studentID)
@@ -298,10 +342,29 @@ func (s *Service) Get(ctx context.Context, a bangfu.Actor, studentID int64) (His
 	if err != nil {
 		return History{}, err
 	}
-	h := History{History: []Destination{}}
-	if len(all) > 0 {
-		h.Current = &all[0]
-		h.History = all[1:]
+	for i := range all {
+		all[i].maskFor(a)
 	}
-	return h, nil
+	out := History{History: []Destination{}}
+	if len(all) > 0 {
+		out.Current = &all[0]
+		out.History = all[1:]
+	}
+	if a.Role != bangfu.RoleStudent {
+		if err := s.Reads.Record(ctx, a, s.Clock.Now(), audit.Event{Action: audit.DestinationRead, StudentID: studentID, SchoolID: h.SchoolID}); err != nil {
+			return History{}, err
+		}
+	}
+	return out, nil
+}
+
+// maskFor hides what a may not read: a staff note from the graduate, free
+// text from province staff.
+func (d *Destination) maskFor(a bangfu.Actor) {
+	switch {
+	case a.Role == bangfu.RoleStudent && d.EnteredRole != string(bangfu.RoleStudent):
+		d.Note = ""
+	case policy.Masked(a):
+		d.Note, d.ProofRef = mask.Text(d.Note), mask.Text(d.ProofRef)
+	}
 }

@@ -67,7 +67,7 @@ func TestPending(t *testing.T) {
 	require.Len(t, got, 3)
 	require.Contains(t, got[0].StudentName, "*", "province sees names masked")
 
-	_, err = env.App.Destinations.Verify(ctx, supervisor.Actor(), st1.ID, &current.ID)
+	_, err = env.App.Destinations.Verify(ctx, supervisor.Actor(), st1.ID, current.ID)
 	require.NoError(t, err)
 	got = list(supervisor.Actor())
 	require.Len(t, got, 1, "a verified record leaves the queue")

@@ -18,6 +18,7 @@ import (
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/mask"
+	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
@@ -52,6 +53,24 @@ type Escalation struct {
 type Service struct {
 	DB    *postgres.DB
 	Clock bangfu.Clock
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
+	// Notify updates an escalation's notifications when it is resolved.
+	Notify *notify.Service
+}
+
+// notificationKey is the event key of the notifications an escalation sends.
+func notificationKey(id int64) string { return fmt.Sprintf("escalation:%d", id) }
+
+// resolved tells, on tx, the notifications of escalations ids that they
+// were resolved, and how (note).
+func resolved(ctx context.Context, tx pgx.Tx, n *notify.Service, ids []int64, note string) error {
+	rs := make([]notify.Resolution, len(ids))
+	for i, id := range ids {
+		rs[i] = notify.Resolution{Key: notificationKey(id), Note: note}
+	}
+	_, err := n.Resolve(ctx, tx, "escalation", rs...)
+	return err
 }
 
 // Filter narrows List.
@@ -72,10 +91,17 @@ func scan(row pgx.CollectableRow) (Escalation, error) {
 	return e, err
 }
 
+// maskFor leaves province staff (policy.Masked) an escalation's metadata
+// and the system's own words: the name masked, the notes people wrote
+// hidden, and a reason cut before its full-width colon, after which the
+// sweep quotes staff text (a plan measure's description).
 func (e *Escalation) maskFor(a bangfu.Actor) {
-	if policy.Masked(a) {
-		e.StudentName = mask.Name(e.StudentName)
+	if !policy.Masked(a) {
+		return
 	}
+	e.StudentName = mask.Name(e.StudentName)
+	e.Reason, _, _ = strings.Cut(e.Reason, "：")
+	e.AcknowledgeNote, e.ResolveNote = mask.Text(e.AcknowledgeNote), mask.Text(e.ResolveNote)
 }
 
 // scopeWhere limits a query over escalations e to the graduates a may
@@ -146,8 +172,8 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page) (string, []any) {
 		WHERE %s ORDER BY e.id DESC LIMIT $%d`, columns, w, len(w.Args)), w.Args
 }
 
-// List returns the escalations of the graduates a may see, newest first.
-// Page.After is an escalation id.
+// List returns the escalations of the graduates a may see, newest first,
+// and audits the read. Page.After is an escalation id.
 func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.Page) (bangfu.List[Escalation], error) {
 	var p bangfu.Problems
 	if f.Kind != "" && !slices.Contains(Kinds, f.Kind) {
@@ -168,10 +194,23 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 		return bangfu.List[Escalation]{}, err
 	}
 	items, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return bangfu.List[Escalation]{}, err
+	}
 	for i := range items {
 		items[i].maskFor(a)
 	}
-	return bangfu.NewList(items, pg.Limit, func(e Escalation) int64 { return e.ID }), err
+	if pg.After == 0 {
+		// One entry per list (its first page), like a search of files.
+		ev := audit.Event{Action: audit.EscalationList, Detail: map[string]any{"kind": f.Kind, "status": f.Status, "level": f.Level, "results": len(items)}}
+		if a.SchoolID != nil {
+			ev.SchoolID = *a.SchoolID
+		}
+		if err := s.Reads.Record(ctx, a, s.Clock.Now(), ev); err != nil {
+			return bangfu.List[Escalation]{}, err
+		}
+	}
+	return bangfu.NewList(items, pg.Limit, func(e Escalation) int64 { return e.ID }), nil
 }
 
 // MayAct reports whether a handles escalations of level: counselors level
@@ -193,7 +232,8 @@ func (s *Service) Acknowledge(ctx context.Context, a bangfu.Actor, id int64, not
 	return s.act(ctx, a, id, note, "acknowledged")
 }
 
-// Resolve closes an open or acknowledged escalation, saying why.
+// Resolve closes an open or acknowledged escalation, saying why; its
+// notifications say so.
 func (s *Service) Resolve(ctx context.Context, a bangfu.Actor, id int64, note string) (Escalation, error) {
 	return s.act(ctx, a, id, note, "resolved")
 }
@@ -236,6 +276,9 @@ func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to st
 		} else {
 			_, err = tx.Exec(ctx, `UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolve_note = $4 WHERE id = $1`,
 				id, a.UserID, now, note)
+			if err == nil {
+				err = resolved(ctx, tx, s.Notify, []int64{id}, note)
+			}
 		}
 		if err != nil {
 			return err
@@ -253,13 +296,22 @@ func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to st
 }
 
 // ResolveOnContact is the ledger's hook: a contact resolves the case's
-// unresolved no-contact escalations, noting which entry did it.
+// unresolved no-contact escalations, noting which entry did it, and their
+// notifications say so.
 func (s *Service) ResolveOnContact(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e ledger.Entry) error {
 	if e.Kind != "contact" {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolve_note = $4
-		WHERE student_id = $1 AND kind = 'no_contact' AND status <> 'resolved'`,
-		h.StudentID, a.UserID, s.Clock.Now(), fmt.Sprintf("已恢复联系：台账第 %d 条记录", e.Seq))
-	return err
+	note := fmt.Sprintf("已恢复联系：台账第 %d 条记录", e.Seq)
+	rows, err := tx.Query(ctx, `UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolve_note = $4
+		WHERE student_id = $1 AND kind = 'no_contact' AND status <> 'resolved' RETURNING id`,
+		h.StudentID, a.UserID, s.Clock.Now(), note)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return resolved(ctx, tx, s.Notify, ids, note)
 }

@@ -9,10 +9,17 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/postgres"
 	"github.com/bangfu/bangfu/internal/settings"
 )
+
+// unplacedCase holds for a graduate s in the caseload without a placing
+// destination: none recorded yet, or 70, 71 or 72 (the codes that do not
+// count towards 去向落实率). The partial index students_unplaced_idx
+// (migration 0007) has the same condition.
+const unplacedCase = `s.status IN ('open', 'active') AND (s.destination_code IS NULL OR s.destination_code IN ('70', '71', '72'))`
 
 // SweepArgs is the periodic stall sweep.
 type SweepArgs struct{}
@@ -50,12 +57,15 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 
 // Sweep finds stalled cases and raises what is due, set-based, on tx:
 //
-//   - no contact for StallDays[0]/[1]/[2] days: levels 1, 2, 3 — one level
-//     per sweep, each level of a quiet spell (episode) at most once;
+//   - no contact for StallDays[0]/[1]/[2] days (after graduation,
+//     AfterGraduationStallDays): levels 1, 2, 3 — one level per sweep, each level of a quiet spell (episode) at most once, and a
+//     level only once the one below has stood for the difference between
+//     their thresholds;
 //   - a measure of the current plan past its due date;
 //   - fewer referrals than ReferralMinimum ReferralWindowDays after the
 //     case became active;
-//   - destination code 70 after 31 July of the graduation year.
+//   - no placing destination (none, or 70, 71, 72) after 31 July of the
+//     graduation year.
 //
 // Flags whose condition has cleared are resolved. Running it twice, or in
 // two processes at once, raises nothing twice (a unique key per episode).
@@ -67,6 +77,7 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	}
 	now := w.Clock.Now()
 	today := bangfu.Today(w.Clock).Time()
+	after := cfg.AfterGraduationStallDays()
 
 	type raised struct {
 		ID, StudentID int64
@@ -87,28 +98,38 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		return err
 	}
 
+	// One level per case and run, and level n+1 of an episode only once
+	// level n has stood for the difference between their thresholds: a
+	// sweep run again at once (a restart runs it at start) raises nothing
+	// more, and a case found long quiet still climbs one step at a time.
 	if err := collect(`
 		WITH quiet AS (
-			SELECT s.id, s.school_id, coalesce(s.last_contact_at, s.activated_at, s.created_at) AS since
+			SELECT s.id, s.school_id, coalesce(s.last_contact_at, s.activated_at, s.created_at) AS since,
+			       CASE WHEN `+graduate.AfterGraduationSQL("$5")+` THEN ARRAY[$6::int, $7::int, $8::int]
+			            ELSE ARRAY[$2::int, $3::int, $4::int] END AS t
 			FROM students s
 			WHERE s.status IN ('open', 'active')
-			  AND coalesce(s.last_contact_at, s.activated_at, s.created_at) <= $1::timestamptz - make_interval(days => $2::int)
+			  AND coalesce(s.last_contact_at, s.activated_at, s.created_at) <= $1::timestamptz - make_interval(days => least($2::int, $6::int))
 		), due AS (
-			SELECT q.id, q.school_id, extract(epoch FROM q.since)::bigint::text AS episode,
+			SELECT q.id, q.school_id, q.t, extract(epoch FROM q.since)::bigint::text AS episode,
 			       floor(extract(epoch FROM $1::timestamptz - q.since) / 86400)::int AS days,
-			       CASE WHEN q.since <= $1::timestamptz - make_interval(days => $4::int) THEN 3
-			            WHEN q.since <= $1::timestamptz - make_interval(days => $3::int) THEN 2 ELSE 1 END AS due_level,
-			       coalesce((SELECT max(e.level) FROM escalations e
-			                 WHERE e.student_id = q.id AND e.kind = 'no_contact'
-			                   AND e.episode = extract(epoch FROM q.since)::bigint::text), 0) AS have
-			FROM quiet q
+			       CASE WHEN q.since <= $1::timestamptz - make_interval(days => q.t[3]) THEN 3
+			            WHEN q.since <= $1::timestamptz - make_interval(days => q.t[2]) THEN 2
+			            WHEN q.since <= $1::timestamptz - make_interval(days => q.t[1]) THEN 1 ELSE 0 END AS due_level,
+			       coalesce(last.level, 0) AS have, last.raised_at AS have_at
+			FROM quiet q LEFT JOIN LATERAL (
+				SELECT e.level, e.raised_at FROM escalations e
+				WHERE e.student_id = q.id AND e.kind = 'no_contact' AND e.episode = extract(epoch FROM q.since)::bigint::text
+				ORDER BY e.level DESC LIMIT 1) last ON true
 		)
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
 		SELECT id, school_id, 'no_contact', have + 1, episode, format('已 %s 天未联系', days), $1
-		FROM due WHERE have < due_level
+		FROM due
+		WHERE have < due_level
+		  AND (have = 0 OR have_at <= $1::timestamptz - make_interval(days => t[have + 1] - t[have]))
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`,
-		now, cfg.StallDays[0], cfg.StallDays[1], cfg.StallDays[2]); err != nil {
+		now, cfg.StallDays[0], cfg.StallDays[1], cfg.StallDays[2], today, after[0], after[1], after[2]); err != nil {
 		return res, err
 	}
 
@@ -137,31 +158,40 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	if err := collect(`
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
 		SELECT s.id, s.school_id, 'unplaced_after_july', 1, s.graduation_year::text,
-		       format('%s 届毕业生 7 月 31 日后仍为待就业（70）', s.graduation_year), $1
+		       format('%s 届毕业生 7 月 31 日后仍未落实毕业去向', s.graduation_year), $1
 		FROM students s
-		WHERE s.destination_code = '70' AND make_date(s.graduation_year, 7, 31) < $2
-		  AND s.status NOT IN ('closed', 'transferred')
+		WHERE `+unplacedCase+` AND make_date(s.graduation_year, 7, 31) < $2
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, today); err != nil {
 		return res, err
 	}
 
-	// Flags whose condition no longer holds resolve themselves.
-	tag, err := tx.Exec(ctx, `
+	// Flags whose condition no longer holds resolve themselves, and their
+	// notifications say so; a case that left the caseload (placed, closed,
+	// transferred, handed over) clears them all.
+	rows, err := tx.Query(ctx, `
 		UPDATE escalations e SET status = 'resolved', resolved_at = $1, resolve_note = '条件已消除（系统巡查）'
 		FROM students s
 		WHERE s.id = e.student_id AND e.status <> 'resolved' AND (
-		     (e.kind = 'measure_overdue' AND NOT EXISTS (
+		     s.status NOT IN ('open', 'active')
+		  OR (e.kind = 'measure_overdue' AND NOT EXISTS (
 		          SELECT 1 FROM plan_measures m WHERE m.student_id = s.id AND m.revision = s.plan_revision
 		            AND m.revision || ':' || m.position = e.episode AND m.due_on < $2 AND m.status IN ('planned', 'in_progress')))
 		  OR (e.kind = 'referrals_short' AND (s.referrals_count >= $3 OR s.status <> 'active'))
-		  OR (e.kind = 'unplaced_after_july' AND s.destination_code IS DISTINCT FROM '70')
-		  OR (e.kind = 'no_contact' AND s.status NOT IN ('open', 'active')))`,
+		  OR (e.kind = 'unplaced_after_july' AND NOT (`+unplacedCase+`)))
+		RETURNING e.id`,
 		now, today, cfg.ReferralMinimum)
 	if err != nil {
 		return res, err
 	}
-	res.Cleared = int(tag.RowsAffected())
+	cleared, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return res, err
+	}
+	res.Cleared = len(cleared)
+	if err := resolved(ctx, tx, w.Notify, cleared, "条件已消除（系统巡查）"); err != nil {
+		return res, err
+	}
 
 	if len(all) == 0 {
 		return res, nil
@@ -180,17 +210,17 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 }
 
 // notifyRaised tells who handles each escalation raised (ids, of which
-// level3 are of level 3): level 1 the counselor, level 2 the school's
+// level3 are of level 3): level 1 whoever answers for the case (its
+// counselor, or the supervisors when it has none), level 2 the school's
 // supervisors (of the graduate's department, or school-wide), level 3
 // province staff as one digest per sweep.
 func (w *SweepWorker) notifyRaised(ctx context.Context, tx pgx.Tx, ids []int64, level3 int) (int, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT u.id, e.id, e.level, e.reason, s.id, s.name
 		FROM escalations e JOIN students s ON s.id = e.student_id
-		JOIN users u ON NOT u.disabled AND (
-		     (e.level = 1 AND u.id = s.counselor_id)
-		  OR (e.level = 2 AND u.role = 'supervisor' AND u.school_id = s.school_id
-		      AND (u.department_id IS NULL OR u.department_id = s.department_id)))
+		JOIN users u ON (e.level = 1 AND `+graduate.Responsible+`) OR (e.level = 2 AND NOT u.disabled
+		      AND u.role = 'supervisor' AND u.school_id = s.school_id
+		      AND (u.department_id IS NULL OR u.department_id = s.department_id))
 		WHERE e.id = ANY($1) AND e.level < 3`, ids)
 	if err != nil {
 		return 0, err
@@ -203,7 +233,7 @@ func (w *SweepWorker) notifyRaised(ctx context.Context, tx pgx.Tx, ids []int64, 
 		msgs = append(msgs, notify.Message{
 			UserID: user, Kind: "escalation", StudentID: studentID, Body: reason,
 			Title: fmt.Sprintf("%s级升级：%s", map[int]string{1: "一", 2: "二"}[level], name),
-			Key:   fmt.Sprintf("escalation:%d", escalationID),
+			Key:   notificationKey(escalationID),
 		})
 		return nil
 	}); err != nil {

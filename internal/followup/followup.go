@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,65 +68,133 @@ type Scheduler struct {
 // OnAppend is the ledger's hook: a contact (or any entry that names a next
 // follow-up date) clears the overdue flag and schedules the next follow-up
 // — on the date the entry names, else after the plan's cadence, else after
-// the default cadence.
+// the default cadence (after graduation: the monthly cadence, see ruleFor).
 func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h graduate.Header, e ledger.Entry) error {
 	if e.Kind != "contact" && e.NextFollowupOn == nil {
 		return nil
 	}
-	if h.Status != "open" && h.Status != "active" {
+	if !graduate.Followed(h.Status) {
 		return s.cancel(ctx, tx, h.StudentID, h.FollowupJobID)
 	}
 	due := e.NextFollowupOn
 	if due == nil {
-		cadence, err := s.cadence(ctx, tx, h.StudentID)
+		r, err := s.ruleFor(ctx, tx, h.StudentID)
 		if err != nil {
 			return err
 		}
-		d := bangfu.DateOf(e.OccurredAt).AddDays(cadence)
-		if today := bangfu.Today(s.Clock); d.Before(today) {
-			d = today
-		}
+		d := r.after(bangfu.DateOf(e.OccurredAt))
 		due = &d
 	}
 	return s.schedule(ctx, tx, h.StudentID, h.FollowupJobID, *due)
 }
 
-// OnRevise is the plan's hook: a cadence applies after the last contact
-// when no follow-up is pending.
+// OnRevise is the plan's hook: the cadence applies after the last contact
+// when no follow-up is pending (none was scheduled, or its reminder has
+// fired), and brings a pending one forward when the new cadence comes
+// earlier; it never puts a pending follow-up off.
 func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r plan.Revision) error {
-	var pending *int64
+	var jobID *int64
 	var last *time.Time
+	var next *time.Time
 	var status string
-	if err := tx.QueryRow(ctx, `SELECT followup_job_id, last_contact_at, status FROM students WHERE id = $1`, r.StudentID).
-		Scan(&pending, &last, &status); err != nil {
+	var overdue bool
+	if err := tx.QueryRow(ctx, `SELECT followup_job_id, next_followup_on, overdue, last_contact_at, status FROM students WHERE id = $1`, r.StudentID).
+		Scan(&jobID, &next, &overdue, &last, &status); err != nil {
 		return err
 	}
-	if pending != nil || (status != "open" && status != "active") {
+	if !graduate.Followed(status) {
 		return nil
 	}
 	from := bangfu.Today(s.Clock)
 	if last != nil {
 		from = bangfu.DateOf(*last)
 	}
-	due := from.AddDays(r.CadenceDays)
-	if today := bangfu.Today(s.Clock); due.Before(today) {
-		due = today
+	rl, err := s.ruleFor(ctx, tx, r.StudentID) // the new revision's cadence, in school
+	if err != nil {
+		return err
 	}
-	return s.schedule(ctx, tx, r.StudentID, nil, due)
+	due := rl.after(from)
+	// A follow-up whose reminder fired (the case is overdue) is no longer
+	// pending: its job has run.
+	if pending := jobID != nil && !overdue && next != nil; pending && !due.Before(bangfu.DateFromDB(*next)) {
+		return nil
+	}
+	return s.schedule(ctx, tx, r.StudentID, jobID, due)
 }
 
-func (s *Scheduler) cadence(ctx context.Context, tx pgx.Tx, studentID int64) (int, error) {
-	var cadence *int
-	err := tx.QueryRow(ctx, `SELECT p.cadence_days FROM students s JOIN plan_revisions p
-		ON p.student_id = s.id AND p.revision = s.plan_revision WHERE s.id = $1`, studentID).Scan(&cadence)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, err
+// OnCaseChange is the case hook (graduate and destination run it): a case
+// that enters the caseload — a new file, a reopened one, a placement that
+// fell through — gets its first follow-up at once, after the cadence; a
+// case that leaves it — closed, transferred, placed, handed over — loses
+// its pending follow-up, in the same transaction.
+func (s *Scheduler) OnCaseChange(ctx context.Context, tx pgx.Tx, c graduate.CaseChange) error {
+	var pending *int64
+	if err := tx.QueryRow(ctx, `SELECT followup_job_id FROM students WHERE id = $1`, c.StudentID).Scan(&pending); err != nil {
+		return err
 	}
-	if cadence != nil {
-		return *cadence, nil
+	switch {
+	case !graduate.Followed(c.To):
+		return s.cancel(ctx, tx, c.StudentID, pending)
+	case !graduate.Followed(c.From):
+		r, err := s.ruleFor(ctx, tx, c.StudentID)
+		if err != nil {
+			return err
+		}
+		return s.schedule(ctx, tx, c.StudentID, pending, r.after(bangfu.Today(s.Clock)))
 	}
-	st, err := s.Settings.Get(ctx, tx)
-	return st.DefaultCadenceDays, err
+	return nil
+}
+
+// rule is what sets a graduate's follow-up dates when no contact names one.
+type rule struct {
+	today   bangfu.Date
+	cadence int
+	// until, after graduation and until 31 December of the graduation
+	// year, is the last day a follow-up is put off to.
+	until *bangfu.Date
+}
+
+// ruleFor reads the graduate's rule: in school, the current plan's cadence,
+// else the default cadence; after graduation, the after-graduation
+// cadence (monthly), whatever the plan says, up to 31 December.
+func (s *Scheduler) ruleFor(ctx context.Context, tx pgx.Tx, studentID int64) (rule, error) {
+	r := rule{today: bangfu.Today(s.Clock)}
+	var year int
+	var planCadence *int
+	if err := tx.QueryRow(ctx, `SELECT s.graduation_year, p.cadence_days FROM students s
+		LEFT JOIN plan_revisions p ON p.student_id = s.id AND p.revision = s.plan_revision WHERE s.id = $1`, studentID).
+		Scan(&year, &planCadence); err != nil {
+		return r, err
+	}
+	cfg, err := s.Settings.Get(ctx, tx)
+	if err != nil {
+		return r, err
+	}
+	switch {
+	case graduate.PhaseOf("open", year, r.today) == graduate.PhaseAfterGraduation:
+		r.cadence = cfg.AfterGraduationCadenceDays
+		if end := graduate.YearEnd(year); !r.today.After(end) {
+			r.until = &end
+		}
+	case planCadence != nil:
+		r.cadence = *planCadence
+	default:
+		r.cadence = cfg.DefaultCadenceDays
+	}
+	return r, nil
+}
+
+// after returns the follow-up day a cadence after from: never before
+// today, and never past the rule's last day.
+func (r rule) after(from bangfu.Date) bangfu.Date {
+	d := from.AddDays(r.cadence)
+	if r.until != nil && d.After(*r.until) {
+		d = *r.until
+	}
+	if d.Before(r.today) {
+		d = r.today
+	}
+	return d
 }
 
 // schedule cancels the graduate's pending follow-up job, if any, and
@@ -162,18 +231,21 @@ type DueWorker struct {
 	Notify *notify.Service
 }
 
-// Work marks the case overdue and reminds the counselor, unless this job
-// was superseded or a contact was logged after it was scheduled. Its
-// writes are idempotent (a flag and a notification keyed by the job), so a
-// retry after a crash or a second run changes nothing twice.
+// Work marks the case overdue and reminds whoever answers for it (its
+// counselor; for a case without one, its supervisors: graduate.Responsible),
+// unless this job was superseded, a contact was logged after it was
+// scheduled, or the case has left the caseload. Its writes are idempotent
+// (a flag and a notification keyed by the job), so a retry after a crash
+// or a second run changes nothing twice.
 func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 	return w.DB.InTx(ctx, func(tx pgx.Tx) error {
 		var live *int64
 		var scheduled, lastContact *time.Time
 		var counselor *int64
-		var name string
-		err := tx.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, last_contact_at, counselor_id, name
-			FROM students WHERE id = $1 FOR UPDATE`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name)
+		var name, status string
+		var year int
+		err := tx.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, last_contact_at, counselor_id, name, status, graduation_year
+			FROM students WHERE id = $1 FOR UPDATE`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name, &status, &year)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return river.JobCancel(fmt.Errorf("graduate %d not found", job.Args.StudentID))
 		} else if err != nil {
@@ -181,21 +253,41 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 		}
 		superseded := live == nil || *live != job.ID
 		contacted := lastContact != nil && scheduled != nil && lastContact.After(*scheduled)
-		if !superseded && !contacted {
-			if err := graduate.MarkOverdue(ctx, tx, job.Args.StudentID); err != nil {
-				return err
-			}
-			if counselor != nil {
-				if _, err := w.Notify.Send(ctx, tx, notify.Message{
-					UserID: *counselor, Kind: "followup_due", StudentID: job.Args.StudentID,
-					Title: fmt.Sprintf("跟进提醒：%s 今天（%s）需要跟进", name, job.Args.DueOn),
-					Body:  "该毕业生的跟进日期已到，且此后尚未记录联系。请尽快联系并在帮扶台账中记录。",
-					Key:   fmt.Sprintf("followup:%d", job.ID),
-				}); err != nil {
-					return err
-				}
+		if superseded || contacted || !graduate.Followed(status) {
+			return nil
+		}
+		due, err := time.Parse(time.DateOnly, job.Args.DueOn)
+		if err != nil {
+			return river.JobCancel(fmt.Errorf("follow-up day %q: %w", job.Args.DueOn, err))
+		}
+		if err := graduate.MarkOverdue(ctx, tx, job.Args.StudentID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT u.id FROM students s JOIN users u ON `+graduate.Responsible+` WHERE s.id = $1`, job.Args.StudentID)
+		if err != nil {
+			return err
+		}
+		users, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		body := "该毕业生的跟进日期已到，且此后尚未记录联系。请尽快联系并在帮扶台账中记录。"
+		if counselor == nil || !slices.Contains(users, *counselor) {
+			body += "该个案目前没有负责的辅导员：请分配辅导员，或直接跟进。"
+		}
+		if bangfu.DateFromDB(due).After(graduate.YearEnd(year)) {
+			body += fmt.Sprintf("%d 届毕业年度已结束：请为其办理离校未就业实名衔接（移交公共就业服务机构），或结案。", year)
+		}
+		msgs := make([]notify.Message, len(users))
+		for i, u := range users {
+			msgs[i] = notify.Message{
+				UserID: u, Kind: "followup_due", StudentID: job.Args.StudentID,
+				Title: fmt.Sprintf("跟进提醒：%s 今天（%s）需要跟进", name, job.Args.DueOn),
+				Body:  body,
+				Key:   fmt.Sprintf("followup:%d", job.ID),
 			}
 		}
-		return nil
+		_, err = w.Notify.Send(ctx, tx, msgs...)
+		return err
 	})
 }

@@ -2,6 +2,7 @@ package graduate
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,11 @@ import (
 // follow-up state, the plan revision and the destination. Each runs on the
 // caller's transaction, which holds the graduate's row lock (Access with
 // forUpdate), so that the change commits with the write that causes it.
+//
+// Every change to what a file shows — its status, its counts, its plan
+// revision, its destination, the overdue flag — moves its version (the
+// ETag), so that a client holding an older copy cannot overwrite it unseen.
+// The follow-up date moves with the write that schedules it.
 
 // LedgerAdvance is what an appended ledger entry changes on its file.
 type LedgerAdvance struct {
@@ -31,7 +37,8 @@ type LedgerAdvance struct {
 // benchmarks can issue the same SQL.
 const AdvanceSQL = `UPDATE students SET ledger_seq = $2, ledger_head = $3,
 		contacts_count = contacts_count + $4::int, referrals_count = referrals_count + $5::int,
-		last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END
+		last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END,
+		version = version + 1
 	WHERE id = $1`
 
 // QueueLedgerAdvance queues adv on b, a batch the caller sends on the
@@ -63,29 +70,132 @@ func ClearFollowup(ctx context.Context, q postgres.Querier, studentID int64) err
 
 // MarkOverdue records that the graduate's follow-up came due with no contact.
 func MarkOverdue(ctx context.Context, q postgres.Querier, studentID int64) error {
-	_, err := q.Exec(ctx, `UPDATE students SET overdue = true WHERE id = $1`, studentID)
+	_, err := q.Exec(ctx, `UPDATE students SET overdue = true, version = version + 1 WHERE id = $1 AND NOT overdue`, studentID)
 	return err
 }
 
 // SetPlanRevision records the graduate's current plan revision.
 func SetPlanRevision(ctx context.Context, q postgres.Querier, studentID int64, revision int, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE students SET plan_revision = $2, updated_at = $3 WHERE id = $1`, studentID, revision, at)
+	_, err := q.Exec(ctx, `UPDATE students SET plan_revision = $2, updated_at = $3, version = version + 1 WHERE id = $1`, studentID, revision, at)
 	return err
 }
 
-// SetDestination records the graduate's current destination record; with
-// places, an open or active case becomes placed.
-func SetDestination(ctx context.Context, q postgres.Querier, studentID, destinationID int64, code string, places bool, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE students SET destination_id = $2, destination_code = $3, updated_at = $4,
-			status = CASE WHEN $5 AND status IN ('open', 'active') THEN 'placed' ELSE status END
-		WHERE id = $1`, studentID, destinationID, code, at, places)
-	return err
+// DestinationEffect is what a new or verified destination record does to
+// its case.
+type DestinationEffect int
+
+const (
+	// Keeps leaves the case as it is.
+	Keeps DestinationEffect = iota
+	// Places makes an open or active case placed.
+	Places
+	// Reopens makes a placed case active again: the placement fell through.
+	Reopens
+)
+
+// SetDestination records the graduate's current destination record and
+// applies effect to the case. It returns the case's move (From == To when
+// the status stayed); the caller runs its case hook on a move.
+func SetDestination(ctx context.Context, tx pgx.Tx, studentID, destinationID int64, code string, effect DestinationEffect, at time.Time) (CaseChange, error) {
+	c := CaseChange{StudentID: studentID}
+	err := tx.QueryRow(ctx, `UPDATE students s SET destination_id = $2, destination_code = $3, updated_at = $4, version = s.version + 1,
+			status = CASE WHEN $5 = 1 AND s.status IN ('open', 'active') THEN 'placed'
+			              WHEN $5 = 2 AND s.status = 'placed' THEN 'active' ELSE s.status END,
+			activated_at = CASE WHEN $5 = 2 AND s.status = 'placed' THEN coalesce(s.activated_at, $4) ELSE s.activated_at END
+		FROM (SELECT status FROM students WHERE id = $1) o
+		WHERE s.id = $1 RETURNING o.status, s.status`, studentID, destinationID, code, at, int(effect)).Scan(&c.From, &c.To)
+	return c, err
 }
 
-// PlaceIfOpen makes an open or active case placed (its destination was
-// verified as a placement), and touches the file either way.
-func PlaceIfOpen(ctx context.Context, q postgres.Querier, studentID int64, places bool, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE students SET status = CASE WHEN $2 AND status IN ('open', 'active') THEN 'placed' ELSE status END,
-		updated_at = $3 WHERE id = $1`, studentID, places, at)
-	return err
+// PlaceIfOpen applies effect to the case when its destination is verified
+// (Places makes an open or active case placed) and touches the file either
+// way. It returns the case's move, like SetDestination.
+func PlaceIfOpen(ctx context.Context, tx pgx.Tx, studentID int64, effect DestinationEffect, at time.Time) (CaseChange, error) {
+	c := CaseChange{StudentID: studentID}
+	err := tx.QueryRow(ctx, `UPDATE students s SET status = CASE WHEN $2 = 1 AND s.status IN ('open', 'active') THEN 'placed' ELSE s.status END,
+			updated_at = $3, version = s.version + 1
+		FROM (SELECT status FROM students WHERE id = $1) o
+		WHERE s.id = $1 RETURNING o.status, s.status`, studentID, int(effect), at).Scan(&c.From, &c.To)
+	return c, err
 }
+
+// SetHandedOver records that the graduate, whose case is in the caseload,
+// was handed over to the public employment service at at: the case leaves
+// the caseload. It returns the case's move; the caller runs its case hook.
+func SetHandedOver(ctx context.Context, tx pgx.Tx, studentID int64, at time.Time) (CaseChange, error) {
+	c := CaseChange{StudentID: studentID}
+	err := tx.QueryRow(ctx, `UPDATE students s SET status = 'handed_over', handed_over_at = $2, updated_at = $2, version = s.version + 1
+		FROM (SELECT status FROM students WHERE id = $1) o
+		WHERE s.id = $1 AND s.status IN ('open', 'active') RETURNING o.status, s.status`, studentID, at).Scan(&c.From, &c.To)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, bangfu.Errorf(bangfu.ECONFLICT, "Only a case in the caseload (open or active) is handed over.")
+	}
+	return c, err
+}
+
+// CaseChange is a case moving between statuses, on the transaction of the
+// write that moves it. From is "" for a new file.
+type CaseChange struct {
+	StudentID int64
+	From, To  string
+}
+
+// Moved reports whether the status changed.
+func (c CaseChange) Moved() bool { return c.From != c.To }
+
+// CaseHook runs in the transaction of every case change (the follow-up
+// scheduler uses it: a case that opens gets its first follow-up, a case
+// that leaves the caseload loses its pending one).
+type CaseHook func(ctx context.Context, tx pgx.Tx, c CaseChange) error
+
+// Followed reports whether a case of this status is in the active
+// caseload: followed up, and escalated when it stalls.
+func Followed(status string) bool { return status == "open" || status == "active" }
+
+// The phases of a case in the caseload.
+const (
+	// PhaseInSchool runs until the graduation date.
+	PhaseInSchool = "in_school"
+	// PhaseAfterGraduation follows a graduate who left school unplaced:
+	// monthly follow-ups (a setting) up to 31 December of the graduation
+	// year, stall thresholds stretched alike, until they are placed or
+	// handed over to the public employment service.
+	PhaseAfterGraduation = "after_graduation"
+)
+
+// GraduationDate is the day a graduation year's graduates leave school,
+// 30 June; from the next day an unplaced case is after graduation.
+func GraduationDate(year int) bangfu.Date { return bangfu.NewDate(year, time.June, 30) }
+
+// YearEnd is 31 December of the graduation year, the end of the year in
+// which the school follows its graduates (and of the 90% target).
+func YearEnd(year int) bangfu.Date { return bangfu.NewDate(year, time.December, 31) }
+
+// PhaseOf returns the phase, on day today, of a case of status whose
+// graduate graduates in year; "" for a case out of the caseload.
+func PhaseOf(status string, year int, today bangfu.Date) string {
+	switch {
+	case !Followed(status):
+		return ""
+	case today.After(GraduationDate(year)):
+		return PhaseAfterGraduation
+	}
+	return PhaseInSchool
+}
+
+// AfterGraduationSQL is the SQL condition that a graduate s has left
+// school by the date in the parameter day (like "$1"): PhaseOf's rule.
+func AfterGraduationSQL(day string) string {
+	return day + `::date > ` + graduationDateSQL
+}
+
+// graduationDateSQL is GraduationDate of a graduate s, in SQL.
+const graduationDateSQL = `make_date(s.graduation_year, 6, 30)`
+
+// Responsible is a join condition between students s and users u that
+// holds for the users who answer for the case: its counselor; or, when it
+// has none or theirs is disabled, the enabled supervisors of its department
+// and the school-wide supervisors of its school. A case is never nobody's.
+const Responsible = `NOT u.disabled AND (u.id = s.counselor_id OR (u.role = 'supervisor' AND u.school_id = s.school_id
+	AND (u.department_id IS NULL OR u.department_id = s.department_id)
+	AND NOT EXISTS (SELECT 1 FROM users c WHERE c.id = s.counselor_id AND NOT c.disabled)))`

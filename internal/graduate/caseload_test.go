@@ -131,10 +131,12 @@ func TestCaseloadIsInUrgencyOrder(t *testing.T) {
 	ctx := t.Context()
 	c := u.counselor.Actor()
 
-	// Overdue first; then the highest open escalation (active before
-	// closed); then never contacted; then the longest since the last
-	// contact (a tie in id order).
-	want := u.ids("甲", "丙", "戊", "己", "乙", "丁", "庚")
+	// Overdue first (丙's first follow-up, day 14, and 甲's, day 23, have
+	// passed without a contact), the higher open escalation first among
+	// them; then the highest open escalation (active before closed); then
+	// never contacted; then the longest since the last contact (a tie in
+	// id order).
+	want := u.ids("丙", "甲", "戊", "己", "乙", "丁", "庚")
 	require.Equal(t, want, u.rows(c, graduate.CaseloadFilter{}))
 
 	l, err := u.env.App.Graduates.Caseload(ctx, c, graduate.CaseloadFilter{}, "", 10)
@@ -148,6 +150,7 @@ func TestCaseloadIsInUrgencyOrder(t *testing.T) {
 	require.Equal(t, bangfu.DateOf(apptest.Start.AddDate(0, 0, 23)), *first.NextFollowupOn)
 	require.Equal(t, 0, first.EscalationLevel, "the contact resolved 甲's escalation")
 	require.Equal(t, 2, byID[u.g["丙"].ID].EscalationLevel)
+	require.True(t, byID[u.g["丙"].ID].Overdue, "a new case's first follow-up came due without a contact")
 	require.Nil(t, byID[u.g["己"].ID].LastContactAt)
 	require.Equal(t, "closed", byID[u.g["戊"].ID].Status)
 	require.False(t, byID[u.g["戊"].ID].Overdue)
@@ -179,7 +182,7 @@ func TestCaseloadFiltersAndCounts(t *testing.T) {
 	ctx := t.Context()
 	c := u.counselor.Actor()
 
-	require.Equal(t, u.ids("甲"), u.rows(c, graduate.CaseloadFilter{Due: graduate.DueOverdue}))
+	require.Equal(t, u.ids("丙", "甲"), u.rows(c, graduate.CaseloadFilter{Due: graduate.DueOverdue}))
 	require.Equal(t, u.ids("乙"), u.rows(c, graduate.CaseloadFilter{Due: graduate.DueWeek}), "due on day 30, within 7 days of day 25")
 	require.Equal(t, u.ids("丙", "戊"), u.rows(c, graduate.CaseloadFilter{Escalated: true}))
 	require.Equal(t, u.ids("戊"), u.rows(c, graduate.CaseloadFilter{Status: "closed"}))
@@ -200,7 +203,7 @@ func TestCaseloadFiltersAndCounts(t *testing.T) {
 
 	n, err := u.env.App.Graduates.CaseloadCounts(ctx, c)
 	require.NoError(t, err)
-	require.Equal(t, graduate.CaseloadCounts{Overdue: 1, DueThisWeek: 1, Escalated: 2, Total: 7}, n)
+	require.Equal(t, graduate.CaseloadCounts{Overdue: 2, DueThisWeek: 1, Escalated: 2, Total: 7}, n)
 
 	// Every count is what its filter lists.
 	ids, err := u.env.App.Graduates.CaseloadIDs(ctx, c, graduate.CaseloadFilter{Escalated: true}, 500)
@@ -243,7 +246,7 @@ func TestCaseloadIsScoped(t *testing.T) {
 	}
 	n, err := u.env.App.Graduates.CaseloadCounts(ctx, u.colleague.Actor())
 	require.NoError(t, err)
-	require.Equal(t, graduate.CaseloadCounts{Escalated: 1, Total: 1}, n, "the sweep escalated their quiet case too")
+	require.Equal(t, graduate.CaseloadCounts{Overdue: 1, Escalated: 1, Total: 1}, n, "their quiet case is overdue and escalated too")
 }
 
 func TestCaseloadIsAudited(t *testing.T) {

@@ -41,15 +41,21 @@ const (
 // Education levels.
 var EducationLevels = []string{"zhongzhi", "zhuanke", "benke", "shuoshi", "boshi"}
 
-// Statuses of a case, and the moves between them.
+// Statuses of a case, and the moves a change of the file may make between
+// them (docs/architecture.md draws them all). A case becomes placed, or
+// active again after a placement fell through, only through a destination
+// record (SetDestination), and handed over only through a hand-over record
+// (SetHandedOver).
 var (
-	Statuses    = []string{"open", "active", "placed", "closed", "transferred"}
+	Statuses    = []string{"open", "active", "placed", "closed", "transferred", "handed_over"}
 	transitions = map[string][]string{
 		"open":        {"active", "closed", "transferred"},
-		"active":      {"placed", "closed", "transferred"},
-		"placed":      {"active", "closed", "transferred"},
+		"active":      {"closed", "transferred"},
+		"placed":      {"closed", "transferred"},
 		"closed":      {"active"},
 		"transferred": {},
+		// A hand-over that did not hold is reopened; one that did is closed.
+		"handed_over": {"active", "closed"},
 	}
 )
 
@@ -61,8 +67,8 @@ type Intention struct {
 }
 
 // Student is a graduate's file as shown to the actor who asked: the ID
-// number always masked, and for province staff the name, student number
-// and contacts masked too.
+// number always masked, and for province staff the name, student number,
+// contacts, the counselor's name and the verification notes masked too.
 type Student struct {
 	ID             int64        `json:"id"`
 	SchoolID       int64        `json:"school_id"`
@@ -82,6 +88,7 @@ type Student struct {
 	CounselorID    *int64       `json:"counselor_id"`
 	CounselorName  *string      `json:"counselor_name"`
 	Status         string       `json:"status"`
+	Phase          *string      `json:"phase"` // PhaseInSchool or PhaseAfterGraduation in the caseload, else nil
 	NextFollowupOn *bangfu.Date `json:"next_followup_on"`
 	Overdue        bool         `json:"overdue"`
 	Consent        bool         `json:"consent"`
@@ -106,7 +113,7 @@ type Counts struct {
 }
 
 // Masked is how a hidden sensitive value is shown.
-const Masked = "******"
+const Masked = mask.Hidden
 
 // Service keeps graduate files.
 type Service struct {
@@ -120,6 +127,9 @@ type Service struct {
 	// AfterEligibility runs in the transaction of a change that can change
 	// a graduate's eligibility for the training roster.
 	AfterEligibility EligibilityHook
+	// AfterCaseChange runs in the transaction of each new file and each
+	// change of a file's status (the follow-up scheduler uses it).
+	AfterCaseChange CaseHook
 }
 
 // Header is what other packages need to know about a graduate to apply the
@@ -137,8 +147,9 @@ type Header struct {
 
 // Access returns the header of graduate id if a may see it, and not_found
 // otherwise (also for another school's graduate: existence is not
-// revealed). With forUpdate it locks the row, on q's transaction, so that
-// writes about one graduate take turns.
+// revealed). With forUpdate — for a write — it locks the row, on q's
+// transaction, so that writes about one graduate take turns, and refuses
+// (forbidden) actors whose view is masked: province staff read only.
 func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, forUpdate bool) (Header, error) {
 	sql := AccessSQL
 	if forUpdate {
@@ -152,6 +163,9 @@ func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, f
 	}
 	if !policy.Sees(a, h.Record) {
 		return Header{}, bangfu.NotFound("graduate")
+	}
+	if forUpdate && policy.Masked(a) {
+		return Header{}, bangfu.Errorf(bangfu.EFORBIDDEN, "Province staff read cases; they do not change them.")
 	}
 	return h, nil
 }
@@ -177,7 +191,9 @@ const studentColumns = `s.id, s.school_id, s.department_id, s.student_number, s.
 	s.version, s.created_at, s.updated_at, s.contacts_count, s.referrals_count, s.last_contact_at, s.plan_revision,
 	s.destination_code,
 	ARRAY(SELECT DISTINCT h.category FROM hardships h WHERE h.student_id = s.id AND h.status = 'verified'
-		AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category)`
+		AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category),
+	CASE WHEN s.status IN ('open', 'active') THEN CASE WHEN $1::date > ` + graduationDateSQL + `
+		THEN '` + PhaseAfterGraduation + `' ELSE '` + PhaseInSchool + `' END END`
 
 func scanStudent(row pgx.CollectableRow) (Student, error) {
 	var s Student
@@ -186,7 +202,7 @@ func scanStudent(row pgx.CollectableRow) (Student, error) {
 		&s.EducationLevel, &s.GraduationYear, &s.Phone, &s.Email, &s.Intention.Industry, &s.Intention.Region, &s.Intention.JobType,
 		&s.Skills, &s.Certificates, &s.hasAccommodations, &s.CounselorID, &s.CounselorName, &s.Status, &next, &s.Overdue, &s.Consent, &s.ConsentAt,
 		&s.Version, &s.CreatedAt, &s.UpdatedAt, &s.ContactsCount, &s.ReferralsCount, &s.LastContactAt, &s.PlanRevision,
-		&s.DestinationCode, &s.Categories)
+		&s.DestinationCode, &s.Categories, &s.Phase)
 	s.NextFollowupOn = bangfu.DatePtr(next)
 	return s, err
 }
@@ -206,9 +222,14 @@ func (s *Student) maskFor(a bangfu.Actor) {
 		if s.Email != "" {
 			s.Email = Masked
 		}
+		if s.CounselorName != nil {
+			name := mask.Name(*s.CounselorName)
+			s.CounselorName = &name
+		}
 		for i := range s.Hardships {
 			s.Hardships[i].CertificateNo = ""
 			s.Hardships[i].IssuingAuthority = Masked
+			s.Hardships[i].VerificationNote = mask.Text(s.Hardships[i].VerificationNote)
 		}
 	}
 }
@@ -258,35 +279,62 @@ func cleanList(l []string) []string {
 // check records in's problems. The ID number is checked only when
 // checkID: an update that leaves it alone cannot see it in clear.
 func (in *Input) check(p *bangfu.Problems, thisYear int, checkID bool) {
-	switch {
-	case in.StudentNumber == "":
-		p.Add("student_number", "is required")
-	case !validStudentNumber(in.StudentNumber):
-		p.Add("student_number", "must be 1-32 letters, digits or '-'")
+	in.checkFields(p, thisYear, func(field string) bool { return field != "id_number" || checkID })
+}
+
+// checkFields records the problems of the fields touched names (by their
+// JSON name): a change is checked, never the fields it leaves alone, which
+// may have been valid when written and no longer be (an old cohort's
+// graduation year).
+func (in *Input) checkFields(p *bangfu.Problems, thisYear int, touched func(field string) bool) {
+	if touched("student_number") {
+		switch {
+		case in.StudentNumber == "":
+			p.Add("student_number", "is required")
+		case !validStudentNumber(in.StudentNumber):
+			p.Add("student_number", "must be 1-32 letters, digits or '-'")
+		}
 	}
-	p.Text("name", in.Name, 50, true)
-	switch {
-	case !checkID:
-	case in.IDNumber == "":
-		p.Add("id_number", "is required")
-	case cnid.ResidentIDProblem(in.IDNumber) != "":
-		p.Add("id_number", cnid.ResidentIDProblem(in.IDNumber))
+	if touched("name") {
+		p.Text("name", in.Name, 50, true)
 	}
-	p.Text("major", in.Major, 100, false)
-	if !slices.Contains(EducationLevels, in.EducationLevel) {
+	if touched("id_number") {
+		switch {
+		case in.IDNumber == "":
+			p.Add("id_number", "is required")
+		case cnid.ResidentIDProblem(in.IDNumber) != "":
+			p.Add("id_number", cnid.ResidentIDProblem(in.IDNumber))
+		}
+	}
+	if touched("major") {
+		p.Text("major", in.Major, 100, false)
+	}
+	if touched("education_level") && !slices.Contains(EducationLevels, in.EducationLevel) {
 		p.Add("education_level", "must be one of "+strings.Join(EducationLevels, ", "))
 	}
-	if in.GraduationYear < thisYear-5 || in.GraduationYear > thisYear+5 {
+	if touched("graduation_year") && (in.GraduationYear < thisYear-5 || in.GraduationYear > thisYear+5) {
 		p.Add("graduation_year", fmt.Sprintf("must be a year from %d to %d", thisYear-5, thisYear+5))
 	}
-	checkPhone(p, in.Phone)
-	p.Email("email", in.Email)
-	p.Text("intention.industry", in.Intention.Industry, 100, false)
-	p.Text("intention.region", in.Intention.Region, 100, false)
-	p.Text("intention.job_type", in.Intention.JobType, 100, false)
-	checkList(p, "skills", in.Skills)
-	checkList(p, "certificates", in.Certificates)
-	p.Text("accommodations", in.Accommodations, 1000, false)
+	if touched("phone") {
+		checkPhone(p, in.Phone)
+	}
+	if touched("email") {
+		p.Email("email", in.Email)
+	}
+	if touched("intention") {
+		p.Text("intention.industry", in.Intention.Industry, 100, false)
+		p.Text("intention.region", in.Intention.Region, 100, false)
+		p.Text("intention.job_type", in.Intention.JobType, 100, false)
+	}
+	if touched("skills") {
+		checkList(p, "skills", in.Skills)
+	}
+	if touched("certificates") {
+		checkList(p, "certificates", in.Certificates)
+	}
+	if touched("accommodations") {
+		p.Text("accommodations", in.Accommodations, 1000, false)
+	}
 }
 
 func validStudentNumber(s string) bool {
@@ -341,11 +389,12 @@ func checkPhone(p *bangfu.Problems, v string) {
 }
 
 // Create adds a graduate's file. The ID number must be new to the school.
+// It answers the file as the creation left it (read in its transaction).
 func (s *Service) Create(ctx context.Context, a bangfu.Actor, in Input) (Student, error) {
 	in.normalize()
 	var p bangfu.Problems
 	in.check(&p, s.Clock.Now().In(bangfu.Shanghai).Year(), true)
-	var id int64
+	var out Student
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		var cs Counselors
 		if in.CounselorID != nil && a.SchoolID != nil {
@@ -366,27 +415,31 @@ func (s *Service) Create(ctx context.Context, a bangfu.Actor, in Input) (Student
 		if err := p.Err(); err != nil {
 			return err
 		}
-		var err error
-		id, err = s.insert(ctx, tx, in)
+		id, err := s.insert(ctx, tx, in)
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, a, s.Clock.Now(), audit.Event{Action: audit.StudentCreate, StudentID: id, SchoolID: *in.SchoolID})
+		if err := audit.Record(ctx, tx, a, s.Clock.Now(), audit.Event{Action: audit.StudentCreate, StudentID: id, SchoolID: *in.SchoolID}); err != nil {
+			return err
+		}
+		out, err = s.get(ctx, tx, a, id)
+		return err
 	})
 	if err != nil {
 		return Student{}, err
 	}
-	return s.get(ctx, s.DB.Pool, a, id)
+	return out, nil
 }
 
-func (s *Service) insert(ctx context.Context, q postgres.Querier, in Input) (int64, error) {
+// insert adds a file on tx and runs the case hook for the new open case.
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, in Input) (int64, error) {
 	now := s.Clock.Now()
 	var consentAt *time.Time
 	if in.Consent {
 		consentAt = &now
 	}
 	var id int64
-	err := q.QueryRow(ctx, `INSERT INTO students (school_id, department_id, student_number, name,
+	err := tx.QueryRow(ctx, `INSERT INTO students (school_id, department_id, student_number, name,
 			id_number_sealed, id_number_hash, id_number_masked, major, education_level, graduation_year, phone, email,
 			intention_industry, intention_region, intention_job_type, skills, certificates, accommodations_sealed,
 			counselor_id, consent, consent_at, created_at, updated_at)
@@ -397,7 +450,17 @@ func (s *Service) insert(ctx context.Context, q postgres.Querier, in Input) (int
 		in.Major, in.EducationLevel, in.GraduationYear, in.Phone, in.Email,
 		in.Intention.Industry, in.Intention.Region, in.Intention.JobType, in.Skills, in.Certificates,
 		s.sealOptional(FieldAccommodations, in.Accommodations), in.CounselorID, in.Consent, consentAt, now).Scan(&id)
-	return id, postgres.FormatError(err, "graduate")
+	if err != nil {
+		return 0, postgres.FormatError(err, "graduate")
+	}
+	return id, s.caseChanged(ctx, tx, CaseChange{StudentID: id, To: "open"})
+}
+
+func (s *Service) caseChanged(ctx context.Context, tx pgx.Tx, c CaseChange) error {
+	if s.AfterCaseChange == nil || !c.Moved() {
+		return nil
+	}
+	return s.AfterCaseChange(ctx, tx, c)
 }
 
 func (s *Service) sealOptional(field, v string) []byte {
@@ -470,14 +533,20 @@ type Patch struct {
 
 // Update applies patch if the file is still at version. A stale version is
 // precondition_failed: the caller must reload and reapply, so that two
-// counselors never overwrite each other unseen.
+// counselors never overwrite each other unseen. It answers the file as
+// this write left it, read in its own transaction (never a later writer's
+// change).
 func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version int, patch Patch) (Student, error) {
+	var out Student
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		h, err := Access(ctx, tx, a, id, true)
 		if err != nil {
 			return err
 		}
-		cur, err := s.get(ctx, tx, bangfu.Actor{Role: bangfu.RoleCounselor}, id)
+		if !mayWrite(a) {
+			return bangfu.Errorf(bangfu.EFORBIDDEN, "Only the graduate's counselor or a supervisor changes their file.")
+		}
+		cur, err := s.get(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -517,7 +586,7 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 
 		var p bangfu.Problems
 		in.normalize()
-		in.check(&p, s.Clock.Now().In(bangfu.Shanghai).Year(), patch.IDNumber != nil)
+		in.checkFields(&p, s.Clock.Now().In(bangfu.Shanghai).Year(), func(field string) bool { return slices.Contains(changed, field) })
 		var cs Counselors
 		if patch.CounselorID.Set {
 			if cs, err = schoolCounselors(ctx, tx, h.SchoolID); err != nil {
@@ -528,9 +597,16 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 			PlacementChange{DepartmentID: patch.DepartmentID, CounselorID: patch.CounselorID}, cs, &p)
 		in.DepartmentID, in.CounselorID = pl.DepartmentID, pl.CounselorID
 		if patch.Status != nil && *patch.Status != cur.Status {
-			if !slices.Contains(Statuses, status) {
+			switch {
+			case !slices.Contains(Statuses, status):
 				p.Add("status", "must be one of "+strings.Join(Statuses, ", "))
-			} else if !slices.Contains(transitions[cur.Status], status) {
+			case status == "placed":
+				p.Add("status", "a case is placed by recording its destination")
+			case status == "handed_over":
+				p.Add("status", "a graduate is handed over by recording the hand-over (离校未就业实名衔接)")
+			case cur.Status == "placed" && Followed(status):
+				p.Add("status", "a placement that fell through is recorded as a new destination (70, 71 or 72), which reopens the case")
+			case !slices.Contains(transitions[cur.Status], status):
 				p.Add("status", fmt.Sprintf("cannot change from %s to %s", cur.Status, status))
 			}
 		}
@@ -545,6 +621,7 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 			return err
 		}
 		if len(changed) == 0 {
+			out = cur
 			return nil
 		}
 		now := s.Clock.Now()
@@ -577,15 +654,28 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.StudentUpdate, StudentID: id, SchoolID: h.SchoolID, Fields: changed}); err != nil {
 			return err
 		}
-		if consentOrYearChanged(changed) {
-			return s.AfterEligibility.call(ctx, tx, id)
+		if err := s.caseChanged(ctx, tx, CaseChange{StudentID: id, From: cur.Status, To: status}); err != nil {
+			return err
 		}
-		return nil
+		if consentOrYearChanged(changed) {
+			if err := s.AfterEligibility.call(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		out, err = s.get(ctx, tx, a, id)
+		return err
 	})
 	if err != nil {
 		return Student{}, err
 	}
-	return s.get(ctx, s.DB.Pool, a, id)
+	return out, nil
+}
+
+// mayWrite reports whether a's role changes files at all: counselors and
+// supervisors do; students, province staff (read-only, masked) and admins
+// do not. Which files they change is the scope's business (Access).
+func mayWrite(a bangfu.Actor) bool {
+	return a.Role == bangfu.RoleCounselor || a.Role == bangfu.RoleSupervisor
 }
 
 // Unmask returns a sensitive field in clear to the assigned counselor or a

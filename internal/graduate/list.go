@@ -16,7 +16,7 @@ import (
 
 // Filter narrows List. Every filter is applied inside the actor's scope.
 type Filter struct {
-	Q           string // prefix of the name or the student number
+	Q           string // prefix of the name or the student number (not for masked roles)
 	Status      string
 	Category    string // a verified, unexpired hardship category
 	CounselorID *int64
@@ -96,6 +96,11 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page, today bangfu.Date) (str
 // List returns the graduates a may see that match f, in id order.
 func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.Page) (bangfu.List[Student], error) {
 	f.Q = strings.TrimSpace(f.Q)
+	if f.Q != "" && policy.Masked(a) {
+		// What a role sees masked it cannot search by: prefixes would
+		// rebuild a masked number one character at a time.
+		return bangfu.List[Student]{}, (bangfu.Problems{"q": "cannot be used by province staff, who see names and student numbers masked"}).Err()
+	}
 	if err := f.Check(); err != nil {
 		return bangfu.List[Student]{}, err
 	}

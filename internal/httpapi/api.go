@@ -20,6 +20,7 @@ import (
 	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/escalation"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/handover"
 	"github.com/bangfu/bangfu/internal/http/request"
 	"github.com/bangfu/bangfu/internal/http/response"
 	"github.com/bangfu/bangfu/internal/http/router"
@@ -50,6 +51,7 @@ type Deps struct {
 	Escalations  *escalation.Service
 	Reports      *report.Service
 	Roster       *roster.Service
+	Handovers    *handover.Service
 	// Metrics is the registry /metrics serves.
 	Metrics *prometheus.Registry
 	// JobsUI, when set, serves River's UI under /admin/jobs.

@@ -15,6 +15,12 @@ func (api *API) getDestination(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return api.writeDestination(c, id)
+}
+
+// writeDestination answers a graduate's destination records; the ETag is
+// the current record's id.
+func (api *API) writeDestination(c echo.Context, id int64) error {
 	if err := noParams(c); err != nil {
 		return err
 	}
@@ -54,11 +60,14 @@ func (api *API) verifyDestination(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	base, err := request.OptionalIfMatch(c)
+	if err := noParams(c); err != nil {
+		return err
+	}
+	base, err := request.IfMatch(c)
 	if err != nil {
 		return err
 	}
-	d, err := api.Destinations.Verify(request.Context(c), request.Actor(c), id, toInt64(base))
+	d, err := api.Destinations.Verify(request.Context(c), request.Actor(c), id, int64(base))
 	if err != nil {
 		return err
 	}

@@ -67,9 +67,13 @@ func TestDestinationRules(t *testing.T) {
 	require.Equal(t, http.StatusPreconditionFailed, put(tok, `"1"`, map[string]string{"code": "70"}).Status)
 
 	require.Equal(t, http.StatusForbidden, env.Post(t, studentPath(st.ID, "/destination/verify"), tok, nil).Status, "a supervisor verifies")
+	require.Equal(t, http.StatusPreconditionRequired, env.Post(t, studentPath(st.ID, "/destination/verify"), cl.tok(t, cl.supervisor), nil).Status,
+		"verifying says which record was checked")
+	before := env.Get(t, studentPath(st.ID), tok).ETagVersion(t)
 	r = env.Do(t, apptest.Call{Method: http.MethodPost, Path: studentPath(st.ID, "/destination/verify"), Token: cl.tok(t, cl.supervisor), Header: map[string]string{"If-Match": etag}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, "verified", r.Map(t)["status"])
+	require.Greater(t, env.Get(t, studentPath(st.ID), tok).ETagVersion(t), before, "verifying changes the file's version")
 
 	r = env.Get(t, studentPath(st.ID, "/destination"), tok)
 	require.Equal(t, http.StatusOK, r.Status)

@@ -15,12 +15,12 @@ import (
 	"github.com/bangfu/bangfu/internal/graduate"
 )
 
-// quietCases makes active cases and moves the clock until the sweep has
-// raised them to level 3.
+// quietCases makes active cases (of next year's graduates, in school
+// throughout) and moves the clock until the sweep has raised them to level 3.
 func quietCases(t *testing.T, cl *caseload, counselors ...directory.User) {
 	t.Helper()
 	for _, c := range counselors {
-		st := cl.env.MustStudent(t, c)
+		st := cl.env.MustStudent(t, c, graduate.Input{GraduationYear: 2027})
 		active := "active"
 		_, err := cl.env.App.Graduates.Update(t.Context(), c.Actor(), st.ID, st.Version, graduate.Patch{Status: &active})
 		require.NoError(t, err)
@@ -147,6 +147,7 @@ func TestSettings(t *testing.T) {
 	require.Equal(t, []any{14.0, 21.0, 35.0}, s["stall_days"])
 	require.Equal(t, 0.7, s["target_july"])
 	require.Equal(t, 3.0, s["referral_minimum"])
+	require.Equal(t, 30.0, s["after_graduation_cadence_days"], "monthly follow-ups after graduation")
 
 	put := func(etag string, body any) *apptest.Response {
 		return env.Do(t, apptest.Call{Method: http.MethodPut, Path: "/api/v1/settings", Token: admin, Body: body, Header: map[string]string{"If-Match": etag}})
@@ -161,10 +162,11 @@ func TestSettings(t *testing.T) {
 		"target_december":        "must be a fraction at most 1 and not below target_july, like 0.9",
 	}, fields)
 
-	r = put(`"1"`, map[string]any{"stall_days": []int{7, 14, 28}, "referral_minimum": 5})
+	r = put(`"1"`, map[string]any{"stall_days": []int{7, 14, 28}, "referral_minimum": 0})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, []any{7.0, 14.0, 28.0}, r.Map(t)["stall_days"])
-	require.Equal(t, 0.9, r.Map(t)["target_december"], "unset fields keep their defaults")
+	require.Equal(t, 0.0, r.Map(t)["referral_minimum"], "a zero sent stays zero")
+	require.Equal(t, 0.9, r.Map(t)["target_december"], "absent fields take their defaults")
 	require.Equal(t, http.StatusPreconditionFailed, put(`"1"`, map[string]any{}).Status)
 	require.Equal(t, http.StatusPreconditionRequired, env.Do(t, apptest.Call{Method: http.MethodPut, Path: "/api/v1/settings", Token: admin, Body: map[string]any{}}).Status)
 

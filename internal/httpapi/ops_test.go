@@ -57,6 +57,7 @@ func TestMetricsAreForAdmins(t *testing.T) {
 	require.Contains(t, body, `bangfu_http_requests_total{method="GET",route="/api/v1/me",status="200"} 1`)
 	require.Contains(t, body, "bangfu_http_request_duration_seconds_bucket")
 	require.Contains(t, body, "bangfu_db_pool_max_connections 20")
+	require.Contains(t, body, "bangfu_audit_read_rows_lost_total 0", "read audits lost (expected 0)")
 	require.Contains(t, body, `bangfu_river_jobs{kind="auth_purge",state="available"} 1`)
 }
 

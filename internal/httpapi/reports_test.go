@@ -72,10 +72,13 @@ func TestLedgerReview(t *testing.T) {
 	}
 	require.Equal(t, []string{"四", "三", "二", "一"}, summaries(review(cl.supervisor, "")), "the school's ledgers, newest first")
 	require.Equal(t, []string{"三", "一"}, summaries(review(cl.counselor, "")), "a counselor reviews their own caseload")
-	require.Equal(t, []string{"四", "三", "外校", "二", "一"}, summaries(review(cl.province, "")))
+	var kinds []string
 	for _, it := range review(cl.province, "").Items {
 		require.Equal(t, mask.Name(it.StudentName), it.StudentName, "province sees names masked")
+		require.Equal(t, "******", it.Summary, "and no free text")
+		kinds = append(kinds, it.Kind)
 	}
+	require.Equal(t, []string{"note", "referral", "contact", "contact", "contact"}, kinds, "every school's entries, newest first")
 	require.Equal(t, []string{"二", "一"}, summaries(review(cl.supervisor, "?kind=contact")))
 	require.Equal(t, []string{"三", "一"}, summaries(review(cl.supervisor, fmt.Sprintf("?author_id=%d", cl.counselor.ID))))
 	require.Equal(t, []string{"四", "二"}, summaries(review(cl.supervisor, fmt.Sprintf("?student_id=%d", theirs.ID))))

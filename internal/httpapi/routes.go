@@ -63,9 +63,13 @@ func (api *API) routes() {
 	r.Handle(GET, "/api/v1/students/:id/destination", policy.StudentsRead, api.getDestination)
 	r.Handle(PUT, "/api/v1/students/:id/destination", policy.DestinationWrite, api.putDestination)
 	r.Handle(POST, "/api/v1/students/:id/destination/verify", policy.DestinationVerify, api.verifyDestination)
+	r.Handle(GET, "/api/v1/students/:id/handover", policy.StudentsRead, api.listHandovers)
+	r.Handle(POST, "/api/v1/students/:id/handover", policy.HandoverWrite, withIDAndBody(http.StatusCreated, api.Handovers.Create))
+	r.Handle(POST, "/api/v1/students/:id/handover/acknowledge", policy.HandoverWrite, withIDAndBody(http.StatusOK, api.Handovers.Acknowledge))
 	r.Handle(GET, "/api/v1/me/file", policy.OwnFile, own("graduate file", api.writeFile))
 	r.Handle(GET, "/api/v1/me/plan", policy.OwnFile, own("plan", api.writePlan))
 	r.Handle(GET, "/api/v1/me/ledger", policy.OwnFile, own("ledger", api.writeLedger))
+	r.Handle(GET, "/api/v1/me/destination", policy.OwnFile, own("destination", api.writeDestination))
 	r.Handle(GET, "/api/v1/audit", policy.AuditRead, api.listAudit)
 
 	r.Handle(GET, "/api/v1/escalations", policy.EscalationsRead, api.listEscalations)

@@ -65,9 +65,13 @@ var allowed = map[string][]bangfu.Role{
 	"GET /api/v1/students/:id/destination":              {counselor, supervisor, province},
 	"PUT /api/v1/students/:id/destination":              {student, counselor, supervisor},
 	"POST /api/v1/students/:id/destination/verify":      {supervisor},
+	"GET /api/v1/students/:id/handover":                 {counselor, supervisor, province},
+	"POST /api/v1/students/:id/handover":                {counselor, supervisor},
+	"POST /api/v1/students/:id/handover/acknowledge":    {counselor, supervisor},
 	"GET /api/v1/me/file":                               {student},
 	"GET /api/v1/me/plan":                               {student},
 	"GET /api/v1/me/ledger":                             {student},
+	"GET /api/v1/me/destination":                        {student},
 	"GET /api/v1/audit":                                 {supervisor, admin},
 
 	"GET /api/v1/escalations":                  {counselor, supervisor, province},

@@ -27,7 +27,8 @@ func (api *API) putSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in settings.Settings
+	// Fields the body leaves out take their default; a zero sent stays zero.
+	in := settings.Defaults
 	if err := request.Bind(c, &in); err != nil {
 		return err
 	}

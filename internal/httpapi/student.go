@@ -116,12 +116,12 @@ func (api *API) getStudent(c echo.Context) error {
 	return c.JSON(http.StatusOK, st)
 }
 
-// writeFile answers the graduate's own file.
+// writeFile answers the graduate's own file, as theirs to see.
 func (api *API) writeFile(c echo.Context, id int64) error {
 	if err := noParams(c); err != nil {
 		return err
 	}
-	st, err := api.Graduates.Get(request.Context(c), request.Actor(c), id)
+	st, err := api.Graduates.OwnFile(request.Context(c), request.Actor(c), id)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/cnid"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/mask"
+	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
@@ -57,11 +59,29 @@ type Entry struct {
 	CorrectionReason string       `json:"correction_reason"`
 	GroupID          *uuid.UUID   `json:"group_id"`
 	AuthorID         int64        `json:"author_id"`
+	AuthorRole       string       `json:"author_role"` // not part of the hashed content
 	RecordedAt       time.Time    `json:"recorded_at"`
 	PrevHash         string       `json:"prev_hash"`
 	Hash             string       `json:"hash"`
 	// CorrectedBy lists the entries that correct this one.
 	CorrectedBy []int `json:"corrected_by"`
+}
+
+// maskFor leaves province staff (policy.Masked) the entry's metadata —
+// kind, channel, times, author and role, referral employer and post — and
+// hides its free text, which may hold names, and its hashes, with which a
+// guess of a short text could be confirmed.
+func (e *Entry) maskFor(a bangfu.Actor) {
+	if !policy.Masked(a) {
+		return
+	}
+	e.Summary, e.NextStep, e.CorrectionReason = mask.Text(e.Summary), mask.Text(e.NextStep), mask.Text(e.CorrectionReason)
+	if e.Referral != nil {
+		r := *e.Referral
+		r.Outcome = mask.Text(r.Outcome)
+		e.Referral = &r
+	}
+	e.Hash, e.PrevHash = "", ""
 }
 
 // canonical is the content an entry's hash covers, in a fixed field order.
@@ -209,6 +229,20 @@ func (s *Service) Append(ctx context.Context, a bangfu.Actor, studentID int64, i
 	return e, err
 }
 
+// AppendTx adds an entry, checked like Append's input, to the ledger of h's
+// graduate on tx, which holds the graduate's row lock (h was read by
+// graduate.Access with forUpdate, or graduate.Lock, on tx, so its head is
+// current): another package's write records itself in the ledger in its
+// own transaction (a hand-over does; the 宏志助航 roster records a completed
+// training). The entry is audited and AfterAppend runs, as for Append.
+func (s *Service) AppendTx(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, in Input) (Entry, error) {
+	e, err := s.check(in)
+	if err != nil {
+		return Entry{}, err
+	}
+	return e, s.append(ctx, tx, a, h, &e, audit.LedgerAppend)
+}
+
 // GroupInput logs one contact (a job fair, a briefing) for many graduates.
 type GroupInput struct {
 	StudentIDs []int64 `json:"student_ids"`
@@ -286,7 +320,7 @@ const InsertSQL = `INSERT INTO ledger_entries (student_id, seq, kind, channel, o
 func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e *Entry, action string) error {
 	seq, prev := h.LedgerSeq, h.LedgerHead
 	now := s.Clock.Now().Truncate(time.Microsecond)
-	e.StudentID, e.Seq, e.AuthorID, e.RecordedAt = h.StudentID, seq+1, a.UserID, now
+	e.StudentID, e.Seq, e.AuthorID, e.AuthorRole, e.RecordedAt = h.StudentID, seq+1, a.UserID, string(a.Role), now
 	hash := ComputeHash(e, prev)
 	e.PrevHash, e.Hash = fmt.Sprintf("%x", prev), fmt.Sprintf("%x", hash)
 	e.CorrectedBy = []int{}
@@ -348,15 +382,20 @@ func (s *Service) Correct(ctx context.Context, a bangfu.Actor, studentID int64, 
 // ListSQL is one page of a graduate's ledger ($1 graduate, $2 after seq,
 // $3 shared only, $4 limit+1), exported for benchmarks.
 // Each row carries the seqs of the entries that correct it (visible to the
-// same reader), found through the small corrections index.
+// same reader), found through the small corrections index, and its
+// author's role.
 const ListSQL = `SELECT ` + entryColumns + `,
 		ARRAY(SELECT c.seq FROM ledger_entries c WHERE c.student_id = l.student_id AND c.corrects_seq = l.seq
-		      AND (NOT $3 OR c.visibility = 'shared') ORDER BY c.seq)
+		      AND (NOT $3 OR c.visibility = 'shared') ORDER BY c.seq),
+		` + authorRole + `
 	FROM ledger_entries l
 	WHERE l.student_id = $1 AND l.seq > $2 AND (NOT $3 OR l.visibility = 'shared') ORDER BY l.seq LIMIT $4`
 
 const entryColumns = `student_id, seq, kind, channel, occurred_at, summary, next_step, next_followup_on, visibility,
 	referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash`
+
+// authorRole reads the role of the author of entry l.
+const authorRole = `(SELECT u.role FROM users u WHERE u.id = l.author_id)`
 
 func scanEntry(row pgx.CollectableRow) (Entry, error) {
 	var e Entry
@@ -381,7 +420,8 @@ func scanEntry(row pgx.CollectableRow) (Entry, error) {
 }
 
 // List returns a page of a graduate's ledger in seq order (Page.After is a
-// seq). Students see only entries shared with them.
+// seq). Students see only entries shared with them; province staff the
+// entries' metadata, not their text (see Entry.maskFor).
 func (s *Service) List(ctx context.Context, a bangfu.Actor, studentID int64, pg bangfu.Page) (bangfu.List[Entry], error) {
 	h, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false)
 	if err != nil {
@@ -398,10 +438,13 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, studentID int64, pg 
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
 		var corrected []int
-		e, err := scanEntry(extraRow{row, &corrected})
+		var role string
+		e, err := scanEntry(extraRow{row, []any{&corrected, &role}})
 		if corrected != nil {
 			e.CorrectedBy = corrected
 		}
+		e.AuthorRole = role
+		e.maskFor(a)
 		return e, err
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/mask"
 	"github.com/bangfu/bangfu/internal/policy"
@@ -164,8 +165,8 @@ func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int,
 		}
 	}
 	w.Args = append(w.Args, limit+1)
-	return fmt.Sprintf(`SELECT %s, (SELECT s.name FROM students s WHERE s.id = l.student_id) FROM %s
-		WHERE %s %s LIMIT $%d`, strings.Join(cols, ", "), from, where, order, len(w.Args)), w.Args
+	return fmt.Sprintf(`SELECT %s, %s, (SELECT s.name FROM students s WHERE s.id = l.student_id) FROM %s
+		WHERE %s %s LIMIT $%d`, strings.Join(cols, ", "), authorRole, from, where, order, len(w.Args)), w.Args
 }
 
 // ReviewPage is one page of a review.
@@ -176,7 +177,8 @@ type ReviewPage struct {
 
 // Review lists ledger entries across the graduates a may see, newest
 // first: a supervisor reviews their school's (or department's) ledgers, a
-// counselor their caseload's, province every school's with names masked.
+// counselor their caseload's, province every school's as metadata (names
+// masked, no free text). Each review is audited.
 func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cursor string, limit int) (ReviewPage, error) {
 	var p bangfu.Problems
 	after, ok := DecodeReviewCursor(cursor)
@@ -203,8 +205,10 @@ func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cu
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ReviewEntry, error) {
 		var e ReviewEntry
+		var role string
 		var err error
-		e.Entry, err = scanEntry(extraRow{row, &e.StudentName})
+		e.Entry, err = scanEntry(extraRow{row, []any{&role, &e.StudentName}})
+		e.AuthorRole = role
 		return e, err
 	})
 	if err != nil {
@@ -217,17 +221,28 @@ func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cu
 		page.NextCursor = ReviewCursor{RecordedAt: last.RecordedAt, StudentID: last.StudentID, Seq: last.Seq}.Encode()
 	}
 	for i := range page.Items {
+		page.Items[i].maskFor(a)
 		if policy.Masked(a) {
 			page.Items[i].StudentName = mask.Name(page.Items[i].StudentName)
+		}
+	}
+	if cursor == "" && a.Role != bangfu.RoleStudent {
+		// One entry per review (its first page), like a search of files.
+		ev := audit.Event{Action: audit.LedgerReview, Detail: map[string]any{"filter": f, "results": len(page.Items)}}
+		if a.SchoolID != nil {
+			ev.SchoolID = *a.SchoolID
+		}
+		if err := s.Reads.Record(ctx, a, s.Clock.Now(), ev); err != nil {
+			return ReviewPage{}, err
 		}
 	}
 	return page, nil
 }
 
-// extraRow scans an entry followed by one extra column into extra.
+// extraRow scans an entry followed by extra columns into extra.
 type extraRow struct {
 	pgx.CollectableRow
-	extra any
+	extra []any
 }
 
-func (r extraRow) Scan(dest ...any) error { return r.CollectableRow.Scan(append(dest, r.extra)...) }
+func (r extraRow) Scan(dest ...any) error { return r.CollectableRow.Scan(append(dest, r.extra...)...) }

@@ -22,3 +22,15 @@ func Tail(s string, n int) string {
 	}
 	return strings.Repeat("*", len(r)-n) + string(r[len(r)-n:])
 }
+
+// Hidden is how a hidden value is shown.
+const Hidden = "******"
+
+// Text hides free text, which may hold names (a summary, a note): Hidden
+// when there is any, empty when there is none.
+func Text(s string) string {
+	if s == "" {
+		return ""
+	}
+	return Hidden
+}

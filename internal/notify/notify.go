@@ -5,6 +5,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,9 @@ type Notification struct {
 	StudentID *int64     `json:"student_id"`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at"`
+	// ResolvedAt is when what the notification announced was dealt with
+	// (an escalation resolved); its title and body say so too.
+	ResolvedAt *time.Time `json:"resolved_at"`
 }
 
 // Message is a notification to send. Key identifies the event: the same
@@ -96,7 +100,7 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, unreadOnly bool, pg 
 	if after == 0 {
 		after = 1<<63 - 1
 	}
-	rows, err := s.DB.Pool.Query(ctx, `SELECT id, kind, title, body, student_id, created_at, read_at FROM notifications
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, kind, title, body, student_id, created_at, read_at, resolved_at FROM notifications
 		WHERE user_id = $1 AND id < $2 AND (NOT $3 OR read_at IS NULL) ORDER BY id DESC LIMIT $4`,
 		a.UserID, after, unreadOnly, pg.Limit+1)
 	if err != nil {
@@ -116,7 +120,38 @@ func (s *Service) Unread(ctx context.Context, a bangfu.Actor) (int, error) {
 // MarkRead marks one of a's notifications read. Someone else's is not found.
 func (s *Service) MarkRead(ctx context.Context, a bangfu.Actor, id int64) (Notification, error) {
 	rows, _ := s.DB.Pool.Query(ctx, `UPDATE notifications SET read_at = coalesce(read_at, $3) WHERE id = $1 AND user_id = $2
-		RETURNING id, kind, title, body, student_id, created_at, read_at`, id, a.UserID, s.Clock.Now())
+		RETURNING id, kind, title, body, student_id, created_at, read_at, resolved_at`, id, a.UserID, s.Clock.Now())
 	n, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[Notification])
 	return n, postgres.FormatError(err, "notification")
+}
+
+// Resolution says that the event a key identifies was dealt with, and how.
+type Resolution struct {
+	Key  string
+	Note string
+}
+
+// ResolvedPrefix begins the title of a notification whose event was dealt
+// with.
+const ResolvedPrefix = "【已解决】"
+
+// Resolve says, on tx, in the notifications of kind sent for each
+// resolution's key (to whichever users), that their event was dealt with:
+// the title begins with ResolvedPrefix, the body ends with when and how,
+// and resolved_at is set. Nothing new is sent or e-mailed; a notification
+// already resolved is left as it is. It returns how many were changed.
+func (s *Service) Resolve(ctx context.Context, tx pgx.Tx, kind string, rs ...Resolution) (int, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	keys, notes := make([]string, len(rs)), make([]string, len(rs))
+	now := s.Clock.Now()
+	for i, r := range rs {
+		keys[i] = r.Key
+		notes[i] = fmt.Sprintf("已于 %s 解决：%s", now.In(bangfu.Shanghai).Format("2006-01-02 15:04"), r.Note)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE notifications n SET resolved_at = $4, title = $5 || n.title, body = n.body || E'\n' || r.note
+		FROM unnest($2::text[], $3::text[]) AS r(key, note)
+		WHERE n.kind = $1 AND n.dedupe_key = r.key AND n.resolved_at IS NULL`, kind, keys, notes, now, ResolvedPrefix)
+	return int(tag.RowsAffected()), err
 }

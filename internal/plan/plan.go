@@ -17,6 +17,8 @@ import (
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/mask"
+	"github.com/bangfu/bangfu/internal/policy"
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
@@ -172,7 +174,24 @@ func (s *Service) Get(ctx context.Context, a bangfu.Actor, studentID int64) (Pla
 	if pl.Current, err = s.revision(ctx, s.DB.Pool, studentID, pl.Revisions[0].Revision); err != nil {
 		return Plan{}, err
 	}
+	pl.Current.maskFor(a)
 	return pl, s.recordRead(ctx, a, h)
+}
+
+// maskFor leaves province staff (policy.Masked) a revision's metadata —
+// measure kinds, due dates, statuses, the cadence — and hides its free text
+// (goals, descriptions, owners, the note), which may hold names.
+func (r *Revision) maskFor(a bangfu.Actor) {
+	if !policy.Masked(a) {
+		return
+	}
+	for i := range r.Goals {
+		r.Goals[i] = mask.Text(r.Goals[i])
+	}
+	for i := range r.Measures {
+		r.Measures[i].Description, r.Measures[i].Owner = mask.Text(r.Measures[i].Description), mask.Text(r.Measures[i].Owner)
+	}
+	r.Note = mask.Text(r.Note)
 }
 
 // Revision returns revision n of a graduate's plan.
@@ -185,6 +204,7 @@ func (s *Service) Revision(ctx context.Context, a bangfu.Actor, studentID int64,
 	if err != nil {
 		return Revision{}, err
 	}
+	r.maskFor(a)
 	return r, s.recordRead(ctx, a, h)
 }
 

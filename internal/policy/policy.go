@@ -46,6 +46,7 @@ const (
 	LedgerVerify      Action = "ledger:verify"
 	DestinationWrite  Action = "destination:write"
 	DestinationVerify Action = "destination:verify"
+	HandoverWrite     Action = "handover:write"
 	OwnFile           Action = "me:file"
 
 	EscalationsRead Action = "escalations:read"
@@ -103,6 +104,7 @@ var table = map[Action][]bangfu.Role{
 	LedgerVerify:      {counselor, supervisor, province},
 	DestinationWrite:  {student, counselor, supervisor},
 	DestinationVerify: {supervisor},
+	HandoverWrite:     {counselor, supervisor},
 	OwnFile:           {student},
 
 	EscalationsRead: {counselor, supervisor, province},

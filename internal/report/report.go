@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/mask"
 	"github.com/bangfu/bangfu/internal/policy"
@@ -26,9 +27,10 @@ import (
 
 // Rate is a count of graduates and how many have a destination.
 type Rate struct {
-	Graduates int     `json:"graduates"`
-	Placed    int     `json:"placed"`
-	Rate      float64 `json:"rate"`
+	Graduates  int     `json:"graduates"`
+	Placed     int     `json:"placed"`
+	HandedOver int     `json:"handed_over"` // handed over to the public employment service, placed since or not
+	Rate       float64 `json:"rate"`
 	// MeetsTarget compares Rate with the target in force on the report date.
 	MeetsTarget bool `json:"meets_target"`
 }
@@ -101,6 +103,8 @@ type Service struct {
 	DB       *postgres.DB
 	Clock    bangfu.Clock
 	Settings *settings.Store
+	// Reads records the audit entries of reads.
+	Reads *audit.Reads
 
 	mu       sync.Mutex
 	cache    map[string]cached
@@ -122,6 +126,10 @@ type Query struct {
 // placedExpr counts a graduate as placed when their current destination
 // exists and is not 70 (待就业), 71 (不就业拟升学) or 72 (其他暂不就业).
 const placedExpr = `s.destination_code IS NOT NULL AND s.destination_code NOT IN ('70', '71', '72')`
+
+// handedOverExpr counts a graduate who was handed over to the public
+// employment service.
+const handedOverExpr = `s.handed_over_at IS NOT NULL`
 
 // Queries returns the statements of a report for a, in the order Summary
 // runs them. Exported so that benchmarks can issue the same SQL directly.
@@ -147,26 +155,30 @@ func Queries(a bangfu.Actor, f Filter, today bangfu.Date, stallDays int) []Query
 	}
 	var qs []Query
 	w, cond := scope(f.GraduationYear)
-	qs = append(qs, Query{"by_school", `SELECT g.school_id, sc.code, sc.name, g.n, g.placed
-		FROM (SELECT s.school_id, count(*) AS n, count(*) FILTER (WHERE ` + placedExpr + `) AS placed
+	qs = append(qs, Query{"by_school", `SELECT g.school_id, sc.code, sc.name, g.n, g.placed, g.handed_over
+		FROM (SELECT s.school_id, count(*) AS n, count(*) FILTER (WHERE ` + placedExpr + `) AS placed,
+		             count(*) FILTER (WHERE ` + handedOverExpr + `) AS handed_over
 		      FROM students s WHERE s.graduation_year = $1 AND ` + cond + ` GROUP BY s.school_id) g
 		JOIN schools sc ON sc.id = g.school_id ORDER BY g.school_id`, w.Args})
 	if school != nil {
 		w, cond = scope(f.GraduationYear, *school)
-		qs = append(qs, Query{"by_department", `SELECT coalesce(g.department_id, 0), coalesce(d.name, '（未分院系）'), g.n, g.placed
-			FROM (SELECT s.department_id, count(*) AS n, count(*) FILTER (WHERE ` + placedExpr + `) AS placed
+		qs = append(qs, Query{"by_department", `SELECT coalesce(g.department_id, 0), coalesce(d.name, '（未分院系）'), g.n, g.placed, g.handed_over
+			FROM (SELECT s.department_id, count(*) AS n, count(*) FILTER (WHERE ` + placedExpr + `) AS placed,
+			             count(*) FILTER (WHERE ` + handedOverExpr + `) AS handed_over
 			      FROM students s WHERE s.graduation_year = $1 AND s.school_id = $2 AND ` + cond + ` GROUP BY s.department_id) g
 			LEFT JOIN departments d ON d.id = g.department_id ORDER BY 1`, w.Args})
 	}
 	w, cond = scope(f.GraduationYear, today.Time())
 	if province {
-		qs = append(qs, Query{"by_category", `SELECT h.category, count(*), count(*) FILTER (WHERE ` + placedExpr + `)
+		qs = append(qs, Query{"by_category", `SELECT h.category, count(*), count(*) FILTER (WHERE ` + placedExpr + `),
+			       count(*) FILTER (WHERE ` + handedOverExpr + `)
 			FROM (SELECT DISTINCT student_id, category FROM hardships
 			      WHERE status = 'verified' AND (valid_until IS NULL OR valid_until >= $2)) h
 			JOIN students s ON s.id = h.student_id
 			WHERE s.graduation_year = $1 AND ` + cond + ` GROUP BY h.category ORDER BY h.category`, w.Args})
 	} else {
-		qs = append(qs, Query{"by_category", `SELECT c.category, count(*), count(*) FILTER (WHERE ` + placedExpr + `)
+		qs = append(qs, Query{"by_category", `SELECT c.category, count(*), count(*) FILTER (WHERE ` + placedExpr + `),
+			       count(*) FILTER (WHERE ` + handedOverExpr + `)
 			FROM students s CROSS JOIN LATERAL (
 			     SELECT DISTINCT h.category FROM hardships h
 			     WHERE h.student_id = s.id AND h.status = 'verified' AND (h.valid_until IS NULL OR h.valid_until >= $2)) c
@@ -212,6 +224,14 @@ func (s *Service) Summary(ctx context.Context, a bangfu.Actor, f Filter) (Summar
 	sc := policy.ScopeOf(a)
 	key := fmt.Sprint(a.Role, "|", ids(sc.StudentID, sc.CounselorID, sc.SchoolID, sc.DepartmentID, f.SchoolID), "|", f.GraduationYear, "|", today)
 	now := s.Clock.Now()
+	// Every read is audited, from the cache or not.
+	ev := audit.Event{Action: audit.ReportRead, Detail: map[string]any{"graduation_year": f.GraduationYear, "school_id": f.SchoolID}}
+	if a.SchoolID != nil {
+		ev.SchoolID = *a.SchoolID
+	}
+	if err := s.Reads.Record(ctx, a, now, ev); err != nil {
+		return Summary{}, err
+	}
 	s.mu.Lock()
 	c, ok := s.cache[key]
 	s.mu.Unlock()
@@ -264,8 +284,8 @@ func (s *Service) Count(ctx context.Context, a bangfu.Actor, f Filter) (Summary,
 	if today.After(bangfu.NewDate(f.GraduationYear, time.July, 31)) {
 		sum.Targets.Current = cfg.TargetDecember
 	}
-	rate := func(graduates, placed int) Rate {
-		r := Rate{Graduates: graduates, Placed: placed}
+	rate := func(graduates, placed, handedOver int) Rate {
+		r := Rate{Graduates: graduates, Placed: placed, HandedOver: handedOver}
 		if graduates > 0 {
 			r.Rate = float64(placed) / float64(graduates)
 		}
@@ -284,20 +304,21 @@ func (s *Service) Count(ctx context.Context, a bangfu.Actor, f Filter) (Summary,
 		var level, n1, n2, n3 int
 		switch q.Name {
 		case "by_school":
-			_, err = pgx.ForEachRow(rows, []any{&id, &code, &name, &n1, &n2}, func() error {
-				sum.BySchool = append(sum.BySchool, Group{ID: id, Code: code, Name: name, Rate: rate(n1, n2)})
+			_, err = pgx.ForEachRow(rows, []any{&id, &code, &name, &n1, &n2, &n3}, func() error {
+				sum.BySchool = append(sum.BySchool, Group{ID: id, Code: code, Name: name, Rate: rate(n1, n2, n3)})
 				sum.Overall.Graduates += n1
 				sum.Overall.Placed += n2
+				sum.Overall.HandedOver += n3
 				return nil
 			})
 		case "by_department":
-			_, err = pgx.ForEachRow(rows, []any{&id, &name, &n1, &n2}, func() error {
-				sum.ByDepartment = append(sum.ByDepartment, Group{ID: id, Name: name, Rate: rate(n1, n2)})
+			_, err = pgx.ForEachRow(rows, []any{&id, &name, &n1, &n2, &n3}, func() error {
+				sum.ByDepartment = append(sum.ByDepartment, Group{ID: id, Name: name, Rate: rate(n1, n2, n3)})
 				return nil
 			})
 		case "by_category":
-			_, err = pgx.ForEachRow(rows, []any{&code, &n1, &n2}, func() error {
-				sum.ByCategory = append(sum.ByCategory, Group{Code: code, Name: categoryNames[code], Rate: rate(n1, n2)})
+			_, err = pgx.ForEachRow(rows, []any{&code, &n1, &n2, &n3}, func() error {
+				sum.ByCategory = append(sum.ByCategory, Group{Code: code, Name: categoryNames[code], Rate: rate(n1, n2, n3)})
 				return nil
 			})
 		case "counselors":
@@ -331,7 +352,7 @@ func (s *Service) Count(ctx context.Context, a bangfu.Actor, f Filter) (Summary,
 			return Summary{}, fmt.Errorf("report %s: %w", q.Name, err)
 		}
 	}
-	sum.Overall = rate(sum.Overall.Graduates, sum.Overall.Placed)
+	sum.Overall = rate(sum.Overall.Graduates, sum.Overall.Placed, sum.Overall.HandedOver)
 	sum.Process.Timeliness = ratio(sum.Process.ContactedRecently, sum.Process.OpenCases)
 	if a.Role == bangfu.RoleCounselor {
 		sum.Counselors = []CounselorProcess{}

@@ -270,7 +270,7 @@ func (s *Service) completed(ctx context.Context, tx pgx.Tx, a bangfu.Actor, c Co
 		return err
 	}
 	summary := fmt.Sprintf("完成宏志助航培训：%s（%s，%s 至 %s）", c.Name, base.Name, c.StartsOn, c.EndsOn)
-	if _, err := s.Ledger.AppendLocked(ctx, tx, a, h, ledger.Input{Kind: "outcome", OccurredAt: s.Clock.Now(), Summary: summary, Visibility: "shared"}); err != nil {
+	if _, err := s.Ledger.AppendTx(ctx, tx, a, h, ledger.Input{Kind: "outcome", OccurredAt: s.Clock.Now(), Summary: summary, Visibility: "shared"}); err != nil {
 		return err
 	}
 	if _, _, err := s.Plans.CompleteMeasures(ctx, tx, a, h, MeasureKind, "宏志助航培训结业（由培训基地记录）："+c.Name); err != nil {

@@ -1,6 +1,6 @@
 // Package settings holds the rule settings admins tune: the stall
-// thresholds, the sweep interval, the default follow-up cadence, the
-// referral minimum and the placement targets.
+// thresholds, the sweep interval, the follow-up cadences (in school and
+// after graduation), the referral minimum and the placement targets.
 package settings
 
 import (
@@ -17,8 +17,9 @@ import (
 	"github.com/bangfu/bangfu/internal/postgres"
 )
 
-// Settings are the rules' numbers. The zero value of a field means "use
-// the default" when stored, so new settings need no migration.
+// Settings are the rules' numbers. A field absent from the stored settings
+// takes its default (Defaults), so new settings need no migration; a zero
+// that is stored stays zero.
 type Settings struct {
 	// StallDays are the days without contact after which a case escalates
 	// to level 1 (counselor), 2 (school supervisors) and 3 (province).
@@ -28,6 +29,9 @@ type Settings struct {
 	// DefaultCadenceDays schedules the next follow-up after a contact when
 	// neither the contact nor the plan says when.
 	DefaultCadenceDays int `json:"default_cadence_days"`
+	// AfterGraduationCadenceDays schedules follow-ups once a graduate has
+	// left school unplaced (the after-graduation phase): monthly by default.
+	AfterGraduationCadenceDays int `json:"after_graduation_cadence_days"`
 	// ReferralMinimum job referrals are expected within ReferralWindowDays
 	// of a case becoming active.
 	ReferralMinimum    int `json:"referral_minimum"`
@@ -42,34 +46,9 @@ type Settings struct {
 
 // Defaults are the product's numbers (docs/domain.md).
 var Defaults = Settings{
-	StallDays: [3]int{14, 21, 35}, SweepIntervalMinutes: 30, DefaultCadenceDays: 14,
+	StallDays: [3]int{14, 21, 35}, SweepIntervalMinutes: 30, DefaultCadenceDays: 14, AfterGraduationCadenceDays: 30,
 	ReferralMinimum: 3, ReferralWindowDays: 30, EvidenceWarningDays: 30,
 	TargetJuly: 0.70, TargetDecember: 0.90,
-}
-
-func (s *Settings) fill() {
-	d := Defaults
-	if s.StallDays == [3]int{} {
-		s.StallDays = d.StallDays
-	}
-	for _, f := range []struct {
-		v *int
-		d int
-	}{
-		{&s.SweepIntervalMinutes, d.SweepIntervalMinutes}, {&s.DefaultCadenceDays, d.DefaultCadenceDays},
-		{&s.ReferralMinimum, d.ReferralMinimum}, {&s.ReferralWindowDays, d.ReferralWindowDays},
-		{&s.EvidenceWarningDays, d.EvidenceWarningDays},
-	} {
-		if *f.v == 0 {
-			*f.v = f.d
-		}
-	}
-	if s.TargetJuly == 0 {
-		s.TargetJuly = d.TargetJuly
-	}
-	if s.TargetDecember == 0 {
-		s.TargetDecember = d.TargetDecember
-	}
 }
 
 // Check returns the settings' problems.
@@ -86,6 +65,7 @@ func (s Settings) Check() error {
 	}
 	rng("sweep_interval_minutes", s.SweepIntervalMinutes, 1, 1440)
 	rng("default_cadence_days", s.DefaultCadenceDays, 1, 90)
+	rng("after_graduation_cadence_days", s.AfterGraduationCadenceDays, 1, 90)
 	rng("referral_minimum", s.ReferralMinimum, 0, 50)
 	rng("referral_window_days", s.ReferralWindowDays, 1, 365)
 	rng("evidence_warning_days", s.EvidenceWarningDays, 1, 365)
@@ -96,6 +76,18 @@ func (s Settings) Check() error {
 		p.Add("target_december", "must be a fraction at most 1 and not below target_july, like 0.9")
 	}
 	return p.Err()
+}
+
+// AfterGraduationStallDays are the stall thresholds of the after-graduation
+// phase: StallDays stretched by the factor by which the cadence stretches
+// (AfterGraduationCadenceDays / DefaultCadenceDays), rounded up — 30, 45
+// and 75 days by default.
+func (s Settings) AfterGraduationStallDays() [3]int {
+	var out [3]int
+	for i, d := range s.StallDays {
+		out[i] = (d*s.AfterGraduationCadenceDays + s.DefaultCadenceDays - 1) / s.DefaultCadenceDays
+	}
+	return out
 }
 
 // Record is the stored settings with their version.
@@ -123,19 +115,20 @@ func (s *Store) Get(ctx context.Context, q postgres.Querier) (Record, error) {
 		Scan(&data, &r.Version, &r.UpdatedAt, &r.UpdatedBy); err != nil {
 		return Record{}, err
 	}
+	// Decoding over the defaults leaves the absent fields at their default.
+	r.Settings = Defaults
 	if err := json.Unmarshal(data, &r.Settings); err != nil {
 		return Record{}, err
 	}
-	r.fill()
 	s.interval.Store(int64(r.SweepIntervalMinutes))
 	return r, nil
 }
 
-// Put replaces the settings if they are still at version, and audits the
-// change. Of concurrent writes based on one version exactly one succeeds;
-// the others are precondition_failed.
+// Put replaces the settings with next, every field as given, if they are
+// still at version, and audits the change. A caller that lets fields be
+// left out starts next from Defaults. Of concurrent writes based on one
+// version exactly one succeeds; the others are precondition_failed.
 func (s *Store) Put(ctx context.Context, a bangfu.Actor, version int, next Settings) (Record, error) {
-	next.fill()
 	if err := next.Check(); err != nil {
 		return Record{}, err
 	}

@@ -38,7 +38,7 @@ type settingField struct {
 // settingNames are the form's fields: the settings' JSON names, the three
 // stall thresholds as stall_days.0 to .2.
 var settingNames = []string{"stall_days.0", "stall_days.1", "stall_days.2", "sweep_interval_minutes", "default_cadence_days",
-	"referral_minimum", "referral_window_days", "evidence_warning_days", "target_july", "target_december"}
+	"after_graduation_cadence_days", "referral_minimum", "referral_window_days", "evidence_warning_days", "target_july", "target_december"}
 
 func settingValues(s settings.Settings) url.Values {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -46,7 +46,8 @@ func settingValues(s settings.Settings) url.Values {
 	return url.Values{
 		"stall_days.0": {i(s.StallDays[0])}, "stall_days.1": {i(s.StallDays[1])}, "stall_days.2": {i(s.StallDays[2])},
 		"sweep_interval_minutes": {i(s.SweepIntervalMinutes)}, "default_cadence_days": {i(s.DefaultCadenceDays)},
-		"referral_minimum": {i(s.ReferralMinimum)}, "referral_window_days": {i(s.ReferralWindowDays)},
+		"after_graduation_cadence_days": {i(s.AfterGraduationCadenceDays)},
+		"referral_minimum":              {i(s.ReferralMinimum)}, "referral_window_days": {i(s.ReferralWindowDays)},
 		"evidence_warning_days": {i(s.EvidenceWarningDays)}, "target_july": {f(s.TargetJuly)}, "target_december": {f(s.TargetDecember)},
 	}
 }
@@ -71,7 +72,8 @@ func settingsInput(c echo.Context) settings.Settings {
 	return settings.Settings{
 		StallDays:            [3]int{n("stall_days.0"), n("stall_days.1"), n("stall_days.2")},
 		SweepIntervalMinutes: n("sweep_interval_minutes"), DefaultCadenceDays: n("default_cadence_days"),
-		ReferralMinimum: n("referral_minimum"), ReferralWindowDays: n("referral_window_days"),
+		AfterGraduationCadenceDays: n("after_graduation_cadence_days"),
+		ReferralMinimum:            n("referral_minimum"), ReferralWindowDays: n("referral_window_days"),
 		EvidenceWarningDays: n("evidence_warning_days"), TargetJuly: f("target_july"), TargetDecember: f("target_december"),
 	}
 }

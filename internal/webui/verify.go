@@ -100,7 +100,7 @@ func (ui *UI) verifyDestination(c echo.Context) error {
 		return bangfu.Errorf(bangfu.EPRECONDITIONREQ, "Send If-Match with the ETag of the version you are changing.")
 	}
 	ctx, a := request.Context(c), request.Actor(c)
-	_, err = ui.Destinations.Verify(ctx, a, id, &base)
+	_, err = ui.Destinations.Verify(ctx, a, id, base)
 	if FormProblem(err) {
 		p, perr := ui.userPage(c)
 		if perr != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/destination"
+	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
 )
 
@@ -364,8 +365,16 @@ func (g *gen) followups(r *rand.Rand, s *student, c *caseInfo, drafts []draft) {
 			if d.recorded >= planFrom {
 				cadence = int(c.cadence)
 			}
+			today := dateOf(d.recorded)
+			afterGraduation := today.After(graduate.GraduationDate(g.year))
+			if afterGraduation {
+				cadence = g.rules.AfterGraduationCadenceDays
+			}
 			due = dateOf(d.occurred).AddDays(cadence)
-			if today := dateOf(d.recorded); due.Before(today) {
+			if end := graduate.YearEnd(g.year); afterGraduation && !today.After(end) && due.After(end) {
+				due = end
+			}
+			if due.Before(today) {
 				due = today
 			}
 		}
@@ -388,19 +397,29 @@ func (g *gen) followups(r *rand.Rand, s *student, c *caseInfo, drafts []draft) {
 
 // quietSpell raises the no_contact levels the sweep raised for the spell
 // that began at since, up to the last sweep: one level per run, each once
-// its threshold passed, while the case was open or active. A contact
-// logged at resolvedAt (0: none yet) ended it, or placement did.
+// its threshold passed (after graduation, the stretched thresholds) and
+// the level below had stood for the difference between their thresholds,
+// while the case was open or active. A contact logged at resolvedAt (0:
+// none yet) ended it, or placement did.
 func (g *gen) quietSpell(r *rand.Rand, s *student, c *caseInfo, since, resolvedAt int64, seq, by int) {
 	statusEnd := int64(math.MaxInt64)
 	if s.statusName() == statusPlaced {
 		statusEnd = s.entered
 	}
+	left := micros(graduate.GraduationDate(g.year).AddDays(1).At(0, 0))
 	var prev int64
 	var raised []escalation
 	for level := 1; level <= 3; level++ {
-		t := g.sweepRun(max(since+int64(g.rules.StallDays[level-1])*day, g.featureStart))
-		if prev != 0 {
-			t = max(t, prev+g.sweepEvery())
+		due := func(th [3]int) int64 {
+			t := since + int64(th[level-1])*day
+			if prev != 0 {
+				t = max(t, prev+int64(th[level-1]-th[level-2])*day)
+			}
+			return g.sweepRun(max(t, g.featureStart))
+		}
+		t := due(g.rules.StallDays)
+		if t >= left {
+			t = max(due(g.rules.AfterGraduationStallDays()), g.sweepRun(left))
 		}
 		if t > g.lastSweep || (resolvedAt != 0 && t >= resolvedAt) || t >= statusEnd {
 			break

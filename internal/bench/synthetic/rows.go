@@ -11,6 +11,7 @@ import (
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/audit"
 	"github.com/bangfu/bangfu/internal/cnid"
+	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/graduate"
 )
 
@@ -409,16 +410,18 @@ func (g *gen) caseEscalations(c *caseInfo) []escalation {
 		}
 	}
 
-	// Still 70 (unemployed) after 31 July of the graduation year.
+	// Without a placing destination (none, or 70, 71, 72) after 31 July
+	// of the graduation year, while in the caseload.
 	july := micros(bangfu.NewDate(g.year, time.August, 1).At(0, 0))
+	unplaced := func(code int8) bool { return code < 0 || slices.Contains(destination.Unplaced, codes[code]) }
+	reason := fmt.Sprintf("%d 届毕业生 7 月 31 日后仍未落实毕业去向", g.year)
 	switch {
-	case s.code >= 0 && codes[s.code] == "70" && status != statusClosed:
-		raise("unplaced_after_july", fmt.Sprint(g.year), fmt.Sprintf("%d 届毕业生 7 月 31 日后仍为待就业（70）", g.year),
-			g.sweepRun(max(july, g.featureStart, s.entered)), 0)
-	case s.prevCode >= 0 && codes[s.prevCode] == "70":
+	case unplaced(s.code) && (status == statusOpen || status == statusActive):
+		raise("unplaced_after_july", fmt.Sprint(g.year), reason, g.sweepRun(max(july, g.featureStart, s.entered)), 0)
+	case s.prevCode >= 0 && unplaced(s.prevCode) && !unplaced(s.code):
 		t := g.sweepRun(max(july, g.featureStart, s.prevAt))
 		if t < s.entered {
-			raise("unplaced_after_july", fmt.Sprint(g.year), fmt.Sprintf("%d 届毕业生 7 月 31 日后仍为待就业（70）", g.year), t, g.sweepRun(s.entered))
+			raise("unplaced_after_july", fmt.Sprint(g.year), reason, t, g.sweepRun(s.entered))
 		}
 	}
 	return out
