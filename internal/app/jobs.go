@@ -21,15 +21,9 @@ func (a *App) Workers() (*river.Workers, error) {
 	river.AddWorker(w, &followup.DueWorker{DB: a.DB, Notify: a.Notify})
 	river.AddWorker(w, a.SweepWorker())
 	river.AddWorker(w, &graduate.ExpiryWorker{DB: a.DB, Clock: a.Clock, Settings: a.Settings, Notify: a.Notify})
-	var mailer notify.Mailer = notify.Refuse{}
-	if a.Config.SMTPURL != "" {
-		m, err := notify.NewSMTP(a.Config.SMTPURL, a.Config.SMTPFrom)
-		if err != nil {
-			return nil, err
-		}
-		mailer = m
-	}
-	river.AddWorker(w, &notify.EmailWorker{DB: a.DB, Mailer: mailer})
+	river.AddWorker(w, &notify.EmailWorker{DB: a.DB, Mailer: a.Notify.Mailer, Notify: a.Notify})
+	river.AddWorker(w, &notify.DeliverWorker{Notify: a.Notify})
+	river.AddWorker(w, &notify.DigestWorker{Notify: a.Notify})
 	return w, nil
 }
 
@@ -66,6 +60,11 @@ func (a *App) newRiver() (*river.Client[pgx.Tx], error) {
 			river.NewPeriodicJob(graduate.DailyAt{Hour: 6},
 				func() (river.JobArgs, *river.InsertOpts) { return graduate.ExpiryArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "evidence_expiry", RunOnStart: true}),
+			// Every five minutes, and at start: a digest missed while no
+			// process ran goes out late the same day (notify.BuildDigests).
+			river.NewPeriodicJob(notify.EveryMinutes{N: 5},
+				func() (river.JobArgs, *river.InsertOpts) { return notify.DigestArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "notify_digest", RunOnStart: true}),
 		}
 	}
 	return river.NewClient(riverpgxv5.New(a.DB.Pool), rc)
