@@ -76,6 +76,23 @@ var allowed = map[string][]bangfu.Role{
 	"GET /api/v1/settings":                     {admin},
 	"PUT /api/v1/settings":                     {admin},
 
+	"GET /api/v1/notification-settings":                {counselor, supervisor, province},
+	"PUT /api/v1/notification-settings/preferences":    {counselor, supervisor, province},
+	"PUT /api/v1/notification-settings/school":         {supervisor},
+	"POST /api/v1/notification-channels":               {counselor, supervisor, province},
+	"DELETE /api/v1/notification-channels/:id":         {counselor, supervisor, province},
+	"POST /api/v1/notification-channels/:id/test":      {counselor, supervisor, province},
+	"GET /api/v1/notification-deliveries":              {admin},
+	"GET /settings/notifications":                      {counselor, supervisor, province},
+	"POST /settings/notifications/preferences":         {counselor, supervisor, province},
+	"POST /settings/notifications/school":              {supervisor},
+	"POST /settings/notifications/channels":            {counselor, supervisor, province},
+	"POST /settings/notifications/channels/:id/test":   {counselor, supervisor, province},
+	"POST /settings/notifications/channels/:id/remove": {counselor, supervisor, province},
+	"GET /admin/deliveries":                            {admin},
+	"POST /dev/webhook/send":                           nil, // development only
+	"GET /dev/webhook":                                 everyone,
+
 	"GET /":         nil,
 	"GET /login":    nil,
 	"POST /login":   nil,
@@ -100,6 +117,7 @@ var public = map[string]bool{
 	"GET /": true, "GET /login": true, "POST /login": true, "POST /logout": true, "GET /static/*": true,
 	"GET /healthz": true, "GET /readyz": true, "GET /.well-known/jwks.json": true,
 	"POST /api/v1/auth/login": true, "POST /api/v1/auth/refresh": true,
+	"POST /dev/webhook/send": true,
 }
 
 func TestEveryRouteHasAPolicy(t *testing.T) {

@@ -50,6 +50,11 @@ const (
 	EscalationsAct  Action = "escalations:act"
 	LedgerReview    Action = "ledger:review"
 	ReportsRead     Action = "reports:read"
+
+	// Notification channels and their deliveries (internal/notify).
+	NotifySettings   Action = "notify:settings"
+	NotifySchool     Action = "notify:school"
+	NotifyDeliveries Action = "notify:deliveries"
 )
 
 var (
@@ -96,6 +101,12 @@ var table = map[Action][]bangfu.Role{
 	EscalationsAct:  {counselor, supervisor, province},
 	LedgerReview:    {counselor, supervisor, province},
 	ReportsRead:     {counselor, supervisor, province},
+
+	// Case workers choose where their reminders go; a supervisor also sets
+	// the school's shared channel; admins see what was delivered.
+	NotifySettings:   {counselor, supervisor, province},
+	NotifySchool:     {supervisor},
+	NotifyDeliveries: {admin},
 }
 
 // Allowed reports whether role may perform action at all. Public actions
