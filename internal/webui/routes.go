@@ -22,6 +22,16 @@ func (ui *UI) routes() {
 	r.Page(GET, "/static/*", policy.Public, staticHandler())
 	r.Page(GET, "/notifications", policy.Self, ui.notifications)
 	r.Page(POST, "/notifications/:id/read", policy.Self, ui.readNotification)
+	r.Page(GET, "/settings/notifications", policy.NotifySettings, ui.notifySettings)
+	r.Page(POST, "/settings/notifications/preferences", policy.NotifySettings, ui.saveNotifyPreferences)
+	r.Page(POST, "/settings/notifications/school", policy.NotifySchool, ui.saveNotifySchool)
+	r.Page(POST, "/settings/notifications/channels", policy.NotifySettings, ui.addNotifyChannel)
+	r.Page(POST, "/settings/notifications/channels/:id/test", policy.NotifySettings, ui.testNotifyChannel)
+	r.Page(POST, "/settings/notifications/channels/:id/remove", policy.NotifySettings, ui.removeNotifyChannel)
+	r.Page(GET, "/admin/deliveries", policy.NotifyDeliveries, ui.deliveries)
+	if ui.Receiver != nil {
+		r.Page(GET, "/dev/webhook", policy.Self, ui.devWebhook) // development only
+	}
 }
 
 func staticHandler() echo.HandlerFunc {
