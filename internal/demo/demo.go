@@ -68,7 +68,10 @@ func Seed(ctx context.Context, a *app.App) ([]Login, error) {
 			return nil, fmt.Errorf("demo user %s: %w", l.Username, err)
 		}
 	}
-	return logins, seedCaseload(ctx, a)
+	if err := seedCaseload(ctx, a); err != nil {
+		return nil, err
+	}
+	return logins, seedNotifications(ctx, a)
 }
 
 // demoGraduates is the counselor's demo caseload.
