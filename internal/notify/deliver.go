@@ -95,8 +95,8 @@ type DeliverArgs struct {
 // Kind is the job's name in River.
 func (DeliverArgs) Kind() string { return "notify_deliver" }
 
-// DeliverAttempts is how often a delivery is tried (about an hour and a
-// half with DefaultBackoff) before it is recorded as failed.
+// DeliverAttempts is how often a delivery is tried (about an hour with
+// DefaultBackoff) before it is recorded as failed.
 const DeliverAttempts = 8
 
 // InsertOpts retry a delivery up to DeliverAttempts times.
