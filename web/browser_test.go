@@ -187,4 +187,3 @@ func TestSessionRefusesCrossOriginWrites(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 }
-

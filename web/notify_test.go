@@ -15,6 +15,7 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
+	"github.com/bangfu/bangfu/internal/notify"
 )
 
 // bot is a local stand-in for a 企业微信 group bot: it answers as the API
@@ -120,14 +121,25 @@ func TestNotificationSettings(t *testing.T) {
 	accessible(t, ctx)
 	screenshot(t, ctx, "notify-settings-phone")
 
-	// Quiet hours.
+	// Quiet hours, changed elsewhere meanwhile: both versions are shown,
+	// nothing is overwritten, and the form keeps what was typed.
+	_, err = env.App.Notify.SavePreferences(t.Context(), counselor.Actor(), 1, notify.PreferencesInput{EmailMode: "each", QuietStart: "23:00", QuietEnd: "06:00"})
+	require.NoError(t, err)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SetValue("#pref-quiet_start", "21:30"),
 		chromedp.Click(`#preferences-form input[value="off"]`),
+		chromedp.Click("#save-preferences"),
+		chromedp.WaitVisible("#theirs"),
 	))
+	require.Equal(t, "您编辑期间，有人修改了这条记录。请查看最新内容后再保存。", text(t, ctx, "#form-error"))
+	require.Contains(t, text(t, ctx, "#theirs"), "23:00–06:00")
+	start, err := chromedp.Run(ctx, chromedp.Value("#pref-quiet_start"))
+	require.NoError(t, err)
+	require.Equal(t, "21:30", start, "what was typed is kept")
+	accessible(t, ctx)
 	flashAfter(t, ctx, "#save-preferences")
 	require.Equal(t, "已保存。", text(t, ctx, "#flash"))
-	start, err := chromedp.Run(ctx, chromedp.Value("#pref-quiet_start"))
+	start, err = chromedp.Run(ctx, chromedp.Value("#pref-quiet_start"))
 	require.NoError(t, err)
 	require.Equal(t, "21:30", start)
 	s, err := env.App.Notify.Settings(t.Context(), counselor.Actor())
