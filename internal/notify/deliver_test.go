@@ -47,7 +47,7 @@ func TestUrgentWaitsForQuietHours(t *testing.T) {
 	eventually(t, "the owl's message", func() bool { return len(bot.Messages()) == 1 })
 	require.Equal(t, "owl", bot.Messages()[0].Query.Get("key"), "no quiet hours: at once")
 	require.Equal(t, "【帮扶紧急提醒】新的二、三级升级事项 1 条，请尽快处理：http://localhost:8080/escalations", bot.Messages()[0].Content)
-	require.Equal(t, "sent", deliveries(t, env, owlCh.ID)[0].State)
+	eventually(t, "the owl's delivery to be recorded", func() bool { return deliveries(t, env, owlCh.ID)[0].State == "sent" })
 
 	ds := deliveries(t, env, ch.ID)
 	require.Len(t, ds, 1)
@@ -74,6 +74,7 @@ func TestUrgentWaitsForQuietHours(t *testing.T) {
 	require.NoError(t, err)
 	eventually(t, "the morning's message", func() bool { return len(bot.Messages()) == 2 })
 	require.Equal(t, "sleeper", bot.Messages()[1].Query.Get("key"))
+	eventually(t, "the delivery to be recorded", func() bool { return deliveries(t, env, ch.ID)[0].State == "sent" })
 	require.Equal(t, []string{"ok"}, deliveries(t, env, ch.ID)[0].Outcomes)
 }
 

@@ -243,9 +243,11 @@ func TestDigestByEmail(t *testing.T) {
 	c.requireNoPersonalData(t, subject+body)
 	require.Equal(t, "帮扶每日提醒 6月1日", subject)
 	require.Contains(t, body, "【帮扶每日提醒】今日待跟进 1 人，逾期 1 人，新升级 1 条，本周到期材料 1 份：http://localhost:8080/")
-	var state string
-	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT state FROM notify_deliveries WHERE medium = 'email'`).Scan(&state))
-	require.Equal(t, "sent", state)
+	eventually(t, "the e-mail's delivery to be recorded", func() bool {
+		var state string
+		require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT state FROM notify_deliveries WHERE medium = 'email'`).Scan(&state))
+		return state == "sent"
+	})
 	var perNotification int
 	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'notification_email'`).Scan(&perNotification))
 	require.Zero(t, perNotification, "the default is the digest, not one e-mail per notification")
