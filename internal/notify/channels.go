@@ -455,9 +455,12 @@ func (s *Service) TestChannel(ctx context.Context, a bangfu.Actor, id int64) (Te
 			return err
 		}
 		now := s.Clock.Now()
+		// The latest attempt, or test queued (under the channel's lock, so
+		// that two tests at once cannot both pass).
 		var recent *time.Time
-		if err := tx.QueryRow(ctx, `SELECT max(t.started_at) FROM notify_attempts t JOIN notify_deliveries d ON d.id = t.delivery_id
-			WHERE d.channel_id = $1`, id).Scan(&recent); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT greatest(
+				(SELECT max(t.started_at) FROM notify_attempts t JOIN notify_deliveries d ON d.id = t.delivery_id WHERE d.channel_id = $1),
+				(SELECT max(created_at) FROM notify_deliveries WHERE channel_id = $1 AND purpose = 'test'))`, id).Scan(&recent); err != nil {
 			return err
 		}
 		if recent != nil && now.Sub(*recent) < testEvery && now.Sub(*recent) > -testEvery {
