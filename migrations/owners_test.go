@@ -45,6 +45,13 @@ var owners = map[string]string{
 	"roster_events":            "internal/roster",
 	"roster_deliveries":        "internal/roster",
 	"roster_delivery_attempts": "internal/roster",
+	// Notification channels, digests and deliveries (issue 15).
+	"notify_preferences": "internal/notify",
+	"notify_schools":     "internal/notify",
+	"notify_channels":    "internal/notify",
+	"notify_digest_runs": "internal/notify",
+	"notify_deliveries":  "internal/notify",
+	"notify_attempts":    "internal/notify",
 }
 
 // exempt are trees that write tables for a reason of their own: the

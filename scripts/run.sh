@@ -14,5 +14,6 @@ addr=$BANGFU_ADDR
 echo
 echo "bangfu: open http://localhost:${addr##*:}/ and log in with a demo login above."
 echo "        API: http://localhost:${addr##*:}/api/v1 (docs/openapi.yaml) · ready: /readyz · Ctrl-C stops."
+echo "        The demo counselor's 企业微信 group is a stand-in bot inside bangfu: its daily digest is at /dev/webhook."
 echo
 exec bin/bangfu serve

@@ -94,6 +94,8 @@ func TestWorkerKilledMidJob(t *testing.T) {
 	u, err := a.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: "mail.counselor", Role: bangfu.RoleCounselor,
 		SchoolID: &school.ID, Email: "mail@example.edu.cn", Password: apptest.Password})
 	require.NoError(t, err)
+	_, err = a.Notify.SavePreferences(ctx, u.Actor(), 1, notify.PreferencesInput{EmailMode: notify.EmailEach, QuietStart: "22:00", QuietEnd: "07:30"})
+	require.NoError(t, err)
 	require.NoError(t, a.DB.InTx(ctx, func(tx pgx.Tx) error {
 		_, err := a.Notify.Send(ctx, tx, notify.Message{UserID: u.ID, Kind: "test", Title: "提醒", Body: "请跟进", Key: "once"})
 		return err

@@ -79,6 +79,8 @@ type App struct {
 	Reports      *report.Service
 	Roster       *roster.Service
 	Handovers    *handover.Service
+	// Receiver stands in for a 企业微信 bot in development (nil in prod).
+	Receiver *notify.Receiver
 	// Router serves the API and the pages.
 	Router *router.Router
 
@@ -116,7 +118,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Destinations = &destination.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads}
 	a.Audit = &audit.Service{DB: db}
 	a.Settings = &settings.Store{DB: db, Clock: opts.Clock}
-	a.Notify = &notify.Service{DB: db, Clock: opts.Clock, Email: cfg.SMTPURL != ""}
+	a.Notify = &notify.Service{DB: db, Clock: opts.Clock, Email: cfg.SMTPURL != "", Box: a.Box,
+		PublicURL: cfg.PublicURL, AllowLocal: cfg.WebhookAllowLocal, Mailer: notify.Refuse{}}
+	if cfg.SMTPURL != "" {
+		if a.Notify.Mailer, err = notify.NewSMTP(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	if cfg.Env == config.EnvDev {
+		a.Receiver = &notify.Receiver{Clock: opts.Clock}
+	}
 	a.Followups = &followup.Scheduler{Clock: opts.Clock, Settings: a.Settings}
 	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads, Notify: a.Notify}
 	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings, Reads: a.AuditReads}
@@ -172,12 +184,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Tokens: a.Tokens, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations, Audit: a.Audit,
 		Settings: a.Settings, Notify: a.Notify, Escalations: a.Escalations, Reports: a.Reports, Roster: a.Roster, Handovers: a.Handovers,
-		Metrics: a.Metrics, JobsUI: a.jobsUI,
+		Metrics: a.Metrics, JobsUI: a.jobsUI, Receiver: a.Receiver,
 	})
 	if err := webui.Mount(a.Router, webui.Deps{
 		Logger: log, Clock: opts.Clock, Sessions: sessions, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations,
 		Escalations: a.Escalations, Reports: a.Reports, Settings: a.Settings, Audit: a.Audit, Notify: a.Notify,
+		Receiver: a.Receiver,
 	}); err != nil {
 		a.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bangfu/bangfu/internal/apptest"
 	"github.com/bangfu/bangfu/internal/config"
+	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/notify"
 )
 
@@ -32,6 +33,7 @@ func TestEmailQuitFailureIsNoResend(t *testing.T) {
 	ctx := t.Context()
 	_, err := env.App.DB.Pool.Exec(ctx, `UPDATE users SET email = 'li@example.edu.cn' WHERE id = $1`, b.counselor.ID)
 	require.NoError(t, err)
+	emailEach(t, env, b.counselor)
 	const notifications = 5
 	require.NoError(t, env.App.DB.InTx(ctx, func(tx pgx.Tx) error {
 		var msgs []notify.Message
@@ -89,4 +91,12 @@ func readMail(t *testing.T, data string) readMessage {
 	require.NoError(t, err)
 	r.body = string(b)
 	return r
+}
+
+// emailEach makes u choose one e-mail per notification (the default is the
+// daily digest).
+func emailEach(t *testing.T, env *apptest.Env, u directory.User) {
+	t.Helper()
+	_, err := env.App.Notify.SavePreferences(t.Context(), u.Actor(), 1, notify.PreferencesInput{EmailMode: notify.EmailEach, QuietStart: "22:00", QuietEnd: "07:30"})
+	require.NoError(t, err)
 }

@@ -26,15 +26,9 @@ func (a *App) Workers() (*river.Workers, error) {
 	river.AddWorker(w, &roster.BuildWorker{Roster: a.Roster})
 	river.AddWorker(w, &roster.RefreshWorker{Roster: a.Roster})
 	river.AddWorker(w, &roster.DeliverWorker{Roster: a.Roster})
-	var mailer notify.Mailer = notify.Refuse{}
-	if a.Config.SMTPURL != "" {
-		m, err := notify.NewSMTP(a.Config.SMTPURL, a.Config.SMTPFrom)
-		if err != nil {
-			return nil, err
-		}
-		mailer = m
-	}
-	river.AddWorker(w, &notify.EmailWorker{DB: a.DB, Mailer: mailer})
+	river.AddWorker(w, &notify.EmailWorker{DB: a.DB, Mailer: a.Notify.Mailer, Notify: a.Notify})
+	river.AddWorker(w, &notify.DeliverWorker{Notify: a.Notify})
+	river.AddWorker(w, &notify.DigestWorker{Notify: a.Notify})
 	return w, nil
 }
 
@@ -74,6 +68,11 @@ func (a *App) newRiver() (*river.Client[pgx.Tx], error) {
 			river.NewPeriodicJob(river.PeriodicInterval(roster.RefreshEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return roster.RefreshArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "roster_refresh", RunOnStart: true}),
+			// Every five minutes, and at start: a digest missed while no
+			// process ran goes out late the same day (notify.BuildDigests).
+			river.NewPeriodicJob(notify.EveryMinutes{N: 5},
+				func() (river.JobArgs, *river.InsertOpts) { return notify.DigestArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "notify_digest", RunOnStart: true}),
 		}
 	}
 	return river.NewClient(riverpgxv5.New(a.DB.Pool), rc)

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -59,9 +60,11 @@ func TestEmailArrivesExactlyOnce(t *testing.T) {
 	env := b.env
 	_, err := env.App.DB.Pool.Exec(t.Context(), `UPDATE users SET email = 'wang@example.edu.cn' WHERE id = $1`, b.counselor.ID)
 	require.NoError(t, err)
+	emailEach(t, env, b.counselor)
+	st := b.student.ID
 	require.NoError(t, env.App.DB.InTx(t.Context(), func(tx pgx.Tx) error {
-		n, err := env.App.Notify.Send(t.Context(), tx, notify.Message{UserID: b.counselor.ID, Kind: "test", Title: "跟进提醒", Body: "请联系学生", Key: "k1"},
-			notify.Message{UserID: b.counselor.ID, Kind: "test", Title: "跟进提醒", Body: "请联系学生", Key: "k1"})
+		n, err := env.App.Notify.Send(t.Context(), tx, notify.Message{UserID: b.counselor.ID, Kind: "followup_due", StudentID: st, Title: "跟进提醒：张三", Body: "请联系张三", Key: "k1"},
+			notify.Message{UserID: b.counselor.ID, Kind: "followup_due", StudentID: st, Title: "跟进提醒：张三", Body: "请联系张三", Key: "k1"})
 		require.Equal(t, 1, n, "one event, one notification")
 		return err
 	}))
@@ -75,6 +78,7 @@ func TestEmailArrivesExactlyOnce(t *testing.T) {
 	require.Len(t, msgs, 1, "exactly once")
 	require.Equal(t, []string{"wang@example.edu.cn"}, msgs[0].To)
 	m := readMail(t, msgs[0].Data)
-	require.Equal(t, "跟进提醒", m.subject)
-	require.Contains(t, m.body, "请联系学生")
+	require.Equal(t, "帮扶跟进提醒", m.subject, "the kind of notification")
+	require.Contains(t, m.body, fmt.Sprintf("http://localhost:8080/students/%d", st), "and a link to it")
+	require.NotContains(t, m.body+m.subject, "张三", "never the graduate's name: it stays in the inbox")
 }

@@ -80,6 +80,13 @@ type Options struct {
 	Workers bool
 	// Config, when set, changes the configuration before wiring.
 	Config func(*config.Config)
+	// Now, when set, is where the clock starts instead of Start (before
+	// workers start: their periodic jobs run at start).
+	Now time.Time
+	// Log, when set, receives every log line at debug level and above,
+	// instead of the test's log (which gets warnings and errors): for tests
+	// of what is logged.
+	Log io.Writer
 }
 
 // New returns a running bangfu on a fresh database. Everything stops and is
@@ -107,7 +114,13 @@ func New(t testing.TB, opts ...Options) *Env {
 		o.Config(cfg)
 	}
 	clock := NewClock(Start)
+	if !o.Now.IsZero() {
+		clock.Set(o.Now)
+	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.Log != nil {
+		log = slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	params := CheapPasswords
 	a, err := app.New(context.Background(), cfg, log, app.Options{Workers: o.Workers, Clock: clock, PasswordParams: &params})
 	require.NoError(t, err)

@@ -79,6 +79,16 @@ type Config struct {
 	SMTPURL  string
 	SMTPFrom string
 
+	// PublicURL is the address users open bangfu at (https://bangfu.example.edu.cn,
+	// no trailing slash): the links in reminders that leave the system.
+	// Empty means reminders carry no link.
+	PublicURL string
+	// WebhookAllowLocal also accepts webhook URLs on this machine's loopback
+	// addresses (http or https, any path), besides the real 企业微信 and 钉钉
+	// endpoints: for tests' fake endpoints and the development receiver.
+	// Never in prod.
+	WebhookAllowLocal bool
+
 	// GeneratedKeys is true when a dev install's own keys (generated on its
 	// first start, kept in DevKeysPath) stand in for keys not set.
 	GeneratedKeys bool
@@ -152,6 +162,12 @@ func Load(lookup Lookup) (*Config, error) {
 		}
 	}
 	c.SMTPFrom = p.str("BANGFU_SMTP_FROM", "bangfu@localhost")
+
+	c.PublicURL = p.publicURL("BANGFU_PUBLIC_URL", c)
+	c.WebhookAllowLocal = p.boolean("BANGFU_WEBHOOK_ALLOW_LOCAL", c.Env == EnvDev)
+	if c.WebhookAllowLocal && c.Env == EnvProd {
+		p.fail("BANGFU_WEBHOOK_ALLOW_LOCAL", "must not be true when BANGFU_ENV=prod: webhooks go only to the real 企业微信 and 钉钉 endpoints")
+	}
 
 	if p.err != nil {
 		return nil, p.err
@@ -237,6 +253,43 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 	}
 	p.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
 	return def
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "must be true or false, got %q", v)
+		return def
+	}
+	return b
+}
+
+// publicURL reads the address users open bangfu at: an absolute http(s)
+// URL with no query, fragment or user information; a trailing slash is
+// dropped. In dev it defaults to http://localhost and BANGFU_ADDR's port.
+func (p *parser) publicURL(name string, c *Config) string {
+	v, ok := p.raw(name)
+	if !ok {
+		if c.Env != EnvDev {
+			return ""
+		}
+		_, port, err := net.SplitHostPort(c.Addr)
+		if err != nil || port == "" {
+			port = "8080"
+		}
+		return "http://localhost:" + port
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(v, " \t\r\n") {
+		p.fail(name, "must be the address users open bangfu at, like https://bangfu.example.edu.cn, got %q", v)
+		return ""
+	}
+	return strings.TrimRight(v, "/")
 }
 
 func (p *parser) intRange(name string, def, lo, hi int) int {

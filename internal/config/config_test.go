@@ -163,3 +163,44 @@ func TestDevKeysAreAnInstallsOwn(t *testing.T) {
 	_, err = config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z"}))
 	require.ErrorContains(t, err, "BANGFU_STATE_DIR: is required in dev")
 }
+
+// TestPublicURLAndLocalWebhooks: the links in reminders use
+// BANGFU_PUBLIC_URL (in dev, localhost and BANGFU_ADDR's port by default);
+// loopback webhook endpoints are a development convenience that prod
+// refuses.
+func TestPublicURLAndLocalWebhooks(t *testing.T) {
+	t.Parallel()
+	keys := map[string]string{"DATABASE_URL": "postgres://x@y/z", "BANGFU_ENV": "prod",
+		"BANGFU_TOKEN_SIGNING_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		"BANGFU_DATA_KEY":          "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}
+	with := func(kv map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range keys {
+			out[k] = v
+		}
+		for k, v := range kv {
+			out[k] = v
+		}
+		return out
+	}
+	c, err := config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z", "BANGFU_STATE_DIR": t.TempDir(), "BANGFU_ADDR": "127.0.0.1:9090"}))
+	require.NoError(t, err)
+	require.Equal(t, "http://localhost:9090", c.PublicURL)
+	require.True(t, c.WebhookAllowLocal, "dev accepts the local test endpoints")
+
+	c, err = config.Load(env(keys))
+	require.NoError(t, err)
+	require.Empty(t, c.PublicURL, "no guess in prod")
+	require.False(t, c.WebhookAllowLocal)
+
+	c, err = config.Load(env(with(map[string]string{"BANGFU_PUBLIC_URL": "https://bangfu.example.edu.cn/"})))
+	require.NoError(t, err)
+	require.Equal(t, "https://bangfu.example.edu.cn", c.PublicURL)
+
+	_, err = config.Load(env(with(map[string]string{"BANGFU_PUBLIC_URL": "bangfu.example.edu.cn"})))
+	require.EqualError(t, err, `BANGFU_PUBLIC_URL: must be the address users open bangfu at, like https://bangfu.example.edu.cn, got "bangfu.example.edu.cn"`)
+	_, err = config.Load(env(with(map[string]string{"BANGFU_WEBHOOK_ALLOW_LOCAL": "true"})))
+	require.EqualError(t, err, "BANGFU_WEBHOOK_ALLOW_LOCAL: must not be true when BANGFU_ENV=prod: webhooks go only to the real 企业微信 and 钉钉 endpoints")
+	_, err = config.Load(env(with(map[string]string{"BANGFU_WEBHOOK_ALLOW_LOCAL": "maybe"})))
+	require.EqualError(t, err, `BANGFU_WEBHOOK_ALLOW_LOCAL: must be true or false, got "maybe"`)
+}

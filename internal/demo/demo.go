@@ -52,6 +52,7 @@ func Seed(ctx context.Context, a *app.App) ([]Login, error) {
 		{"second counselor's caseload", d.secondCaseload},
 		{"escalations", d.escalations},
 		{"hand-over", d.handover},
+		{"notification channels", func(ctx context.Context) error { return seedNotifications(ctx, d.app) }},
 		{"roster", d.roster},
 	} {
 		if err := step.run(ctx); err != nil {

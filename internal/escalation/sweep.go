@@ -234,6 +234,8 @@ func (w *SweepWorker) notifyRaised(ctx context.Context, tx pgx.Tx, ids []int64, 
 			UserID: user, Kind: "escalation", StudentID: studentID, Body: reason,
 			Title: fmt.Sprintf("%s级升级：%s", map[int]string{1: "一", 2: "二"}[level], name),
 			Key:   notificationKey(escalationID),
+			// 1 for level 2, which goes out at once (a count and a link, outside quiet hours).
+			Urgent: level / 2,
 		})
 		return nil
 	}); err != nil {
@@ -254,6 +256,8 @@ func (w *SweepWorker) notifyRaised(ctx context.Context, tx pgx.Tx, ids []int64, 
 				Title: fmt.Sprintf("省级升级：本次巡查新增 %d 个长期未联系个案", level3),
 				Body:  "请在“升级事项”中查看三级升级个案并督办。",
 				Key:   fmt.Sprintf("sweep-province:%d", ids[0]),
+				// Level 3 goes out at once (a count and a link, outside quiet hours).
+				Urgent: level3,
 			})
 		}
 	}

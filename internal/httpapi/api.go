@@ -56,6 +56,9 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// JobsUI, when set, serves River's UI under /admin/jobs.
 	JobsUI http.Handler
+	// Receiver, when set (development only), stands in for a 企业微信 bot
+	// at POST /dev/webhook/send.
+	Receiver *notify.Receiver
 }
 
 // API holds the handlers.

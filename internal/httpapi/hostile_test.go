@@ -22,6 +22,7 @@ import (
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/http/router"
 	"github.com/bangfu/bangfu/internal/ledger"
+	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/policy"
 )
@@ -38,6 +39,8 @@ type hostileWorld struct {
 	hardshipID, escID    int64
 	notificationID       int64
 	refreshToken, userID string
+	// channelID is the counselor's 企业微信 channel (to a closed local port).
+	channelID int64
 }
 
 func newHostileWorld(t *testing.T) *hostileWorld {
@@ -86,8 +89,15 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	require.NoError(t, err)
 	w.refreshToken = sess.RefreshToken
 	w.userID = strconv.FormatInt(w.users[bangfu.RoleProvince].ID, 10)
+	ch, err := env.App.Notify.AddChannel(ctx, c.Actor(), notify.ChannelInput{Kind: notify.WeCom, Label: "辅导员群", URL: closedWebhook})
+	require.NoError(t, err)
+	w.channelID = ch.ID
 	return w
 }
+
+// closedWebhook is a webhook address on which nothing listens: tests fail
+// at once, and nothing leaves the machine.
+const closedWebhook = "http://127.0.0.1:1/cgi-bin/webhook/send?key=hostile"
 
 // path fills a route's parameters with records of the world.
 func (w *hostileWorld) path(route string) string {
@@ -101,9 +111,14 @@ func (w *hostileWorld) path(route string) string {
 		id = strconv.FormatInt(w.escID, 10)
 	case strings.HasPrefix(route, "/api/v1/notifications/"):
 		id = strconv.FormatInt(w.notificationID, 10)
+	case strings.HasPrefix(route, "/api/v1/notification-channels/"), strings.HasPrefix(route, "/settings/notifications/channels/"):
+		id = strconv.FormatInt(w.channelID, 10)
 	}
 	if strings.HasSuffix(route, "/account") {
 		id = strconv.FormatInt(w.fresh.ID, 10)
+	}
+	if route == "/dev/webhook/send" {
+		return route + "?key=hostile" // the stand-in bot's key, as in a webhook address
 	}
 	return strings.NewReplacer(":id", id, ":hid", strconv.FormatInt(w.hardshipID, 10), ":seq", "1", ":n", "1").Replace(route)
 }
@@ -172,6 +187,15 @@ func (w *hostileWorld) validBodies() map[string]any {
 		"POST /logout":                             map[string]any{},
 		"PUT /api/v1/settings": map[string]any{"stall_days": []any{14, 21, 35}, "sweep_interval_minutes": 30, "default_cadence_days": 14,
 			"referral_minimum": 3, "referral_window_days": 30, "evidence_warning_days": 30, "target_july": 0.7, "target_december": 0.9},
+		"PUT /api/v1/notification-settings/preferences": map[string]any{"email_mode": "each", "quiet_start": "22:00", "quiet_end": "07:30"},
+		"PUT /api/v1/notification-settings/school":      map[string]any{"digest_at": "08:00", "quiet_start": "22:00", "quiet_end": "07:30"},
+		"POST /api/v1/notification-channels": map[string]any{"scope": "user", "kind": "dingtalk", "label": "钉钉群", "url": closedWebhook,
+			"secret": "SEC0123456789abcdef0123", "digest": true, "urgent": false},
+		"POST /settings/notifications/preferences": map[string]any{"version": 1, "email_mode": "off", "quiet_start": "21:00", "quiet_end": "08:00"},
+		"POST /settings/notifications/school":      map[string]any{"version": 1, "digest_at": "07:45", "quiet_start": "21:00", "quiet_end": "08:00"},
+		"POST /settings/notifications/channels": map[string]any{"scope": "user", "kind": "wecom", "label": "企业微信群", "url": closedWebhook,
+			"secret": "", "digest": "on", "urgent": "on"},
+		"POST /dev/webhook/send": map[string]any{"msgtype": "text", "text": map[string]any{"content": "【帮扶】测试"}},
 	}
 }
 
@@ -183,6 +207,9 @@ var etagOf = map[string]string{
 	"PUT /api/v1/students/:id/destination":         "/api/v1/students/:id/destination",
 	"PUT /api/v1/settings":                         "/api/v1/settings",
 	"POST /api/v1/students/:id/destination/verify": "/api/v1/students/:id/destination",
+
+	"PUT /api/v1/notification-settings/preferences": "/api/v1/notification-settings",
+	"PUT /api/v1/notification-settings/school":      "/api/v1/notification-settings",
 }
 
 // hostileValues replace one value of a valid body at a time.

@@ -14,7 +14,7 @@ import (
 // the policy must allow. The pages register theirs in internal/webui.
 func (api *API) routes() {
 	const (
-		GET, POST, PUT, PATCH = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch
+		GET, POST, PUT, PATCH, DELETE = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 	)
 	r := api.r
 	r.Handle(GET, "/healthz", policy.Public, api.healthz)
@@ -108,10 +108,22 @@ func (api *API) routes() {
 		r.Handle(POST, "/dev/roster-webhook/:id", policy.Public, api.receiveWebhook)
 		r.Handle(GET, "/dev/roster-webhook/:id", policy.RosterManage, api.receivedWebhooks)
 	}
+	// Where reminders go besides the inbox (internal/notify).
+	r.Handle(GET, "/api/v1/notification-settings", policy.NotifySettings, api.notifySettings)
+	r.Handle(PUT, "/api/v1/notification-settings/preferences", policy.NotifySettings, api.putNotifyPreferences)
+	r.Handle(PUT, "/api/v1/notification-settings/school", policy.NotifySchool, api.putNotifySchool)
+	r.Handle(POST, "/api/v1/notification-channels", policy.NotifySettings, api.addNotifyChannel)
+	r.Handle(DELETE, "/api/v1/notification-channels/:id", policy.NotifySettings, api.removeNotifyChannel)
+	r.Handle(POST, "/api/v1/notification-channels/:id/test", policy.NotifySettings, api.testNotifyChannel)
+	r.Handle(GET, "/api/v1/notification-deliveries", policy.NotifyDeliveries, api.listNotifyDeliveries)
+	if api.Receiver != nil {
+		// Development only: a stand-in 企业微信 bot for the demo's channel.
+		r.Handle(POST, "/dev/webhook/send", policy.Public, api.receiveDevWebhook)
+	}
 
 	if api.JobsUI != nil {
 		h := echo.WrapHandler(api.JobsUI)
-		for _, m := range []string{GET, POST, PUT, PATCH, http.MethodDelete} {
+		for _, m := range []string{GET, POST, PUT, PATCH, DELETE} {
 			r.Page(m, "/admin/jobs", policy.JobsAdmin, h)
 			r.Page(m, "/admin/jobs/*", policy.JobsAdmin, h)
 		}

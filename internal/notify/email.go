@@ -45,32 +45,40 @@ type Mailer interface {
 	Send(ctx context.Context, m Mail) error
 }
 
-// EmailWorker sends a notification's e-mail: the notification is locked
-// while sending and marked emailed after, and a job for an already-emailed
-// notification does nothing. Only a crash between the server accepting the
-// message and the commit can send it twice (SMTP offers no better); both
-// copies then carry one Message-ID.
+// EmailWorker sends a notification's e-mail, for users who chose one
+// e-mail per notification (EmailEach): the notification is locked while
+// sending and marked emailed after, and a job for an already-emailed
+// notification, or for a user who no longer wants one, does nothing. Only a
+// crash between the server accepting the message and the commit can send it
+// twice (SMTP offers no better); both copies then carry one Message-ID. The
+// e-mail names the kind of notification and links to it; its title and body,
+// which name the graduate, stay in the inbox.
 type EmailWorker struct {
 	river.WorkerDefaults[EmailArgs]
 	DB     *postgres.DB
 	Mailer Mailer
+	// Notify writes the message (its links).
+	Notify *Service
 }
 
 // Work sends the e-mail.
 func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error {
 	return w.DB.InTx(ctx, func(tx pgx.Tx) error {
-		var to, title, body string
+		var to, kind, mode string
+		var student *int64
 		var emailed *time.Time
-		err := tx.QueryRow(ctx, `SELECT u.email, n.title, n.body, n.emailed_at FROM notifications n JOIN users u ON u.id = n.user_id
-			WHERE n.id = $1 FOR UPDATE OF n`, job.Args.NotificationID).Scan(&to, &title, &body, &emailed)
+		err := tx.QueryRow(ctx, `SELECT u.email, n.kind, n.student_id, n.emailed_at, coalesce(p.email_mode, 'digest')
+			FROM notifications n JOIN users u ON u.id = n.user_id LEFT JOIN notify_preferences p ON p.user_id = n.user_id
+			WHERE n.id = $1 FOR UPDATE OF n`, job.Args.NotificationID).Scan(&to, &kind, &student, &emailed, &mode)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return river.JobCancel(fmt.Errorf("notification %d no longer exists", job.Args.NotificationID))
 		} else if err != nil {
 			return err
 		}
-		if emailed != nil || to == "" {
+		if emailed != nil || to == "" || mode != EmailEach {
 			return nil
 		}
+		title, body := w.Notify.eachMail(kind, student)
 		if err := w.Mailer.Send(ctx, Mail{To: to, Subject: title, Body: body + "\n\n— bangfu 帮扶",
 			Key: fmt.Sprintf("notification-%d", job.Args.NotificationID)}); err != nil {
 			return err

@@ -1,11 +1,14 @@
-// Package notify tells people what needs them: an in-app inbox and, when
-// SMTP is configured, one e-mail per notification, sent by its own retried
-// job.
+// Package notify tells people what needs them: an in-app inbox (always),
+// and, as each user chooses, e-mail and 企业微信 / 钉钉 group bots — a daily
+// digest of counts, urgent escalations at once outside quiet hours, each
+// delivery sent by its own retried job and recorded attempt by attempt.
+// What leaves the system is counts and links only (text.go).
 package notify
 
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/postgres"
+	"github.com/bangfu/bangfu/internal/sealed"
 )
 
 // Notification is one message in a user's inbox.
@@ -40,6 +44,11 @@ type Message struct {
 	Body      string
 	StudentID int64
 	Key       string
+	// Urgent, when above zero, is how many level-2 or level-3 escalations
+	// the message tells of: besides the inbox, they go out at once to the
+	// user's channels (and the school's shared one, for a message about a
+	// graduate) as a count and a link, or at the end of quiet hours.
+	Urgent int
 }
 
 // JobInserter inserts River jobs in a transaction.
@@ -47,18 +56,33 @@ type JobInserter interface {
 	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
-// Service keeps inboxes.
+// Service keeps inboxes, channels and their deliveries.
 type Service struct {
 	DB    *postgres.DB
 	Clock bangfu.Clock
-	// Email, when true, enqueues an e-mail job for each new notification.
+	// Email is true when SMTP is configured: e-mail is then a channel.
 	Email bool
 	River JobInserter
+	// Box seals webhook URLs and secrets.
+	Box *sealed.Box
+	// PublicURL starts the links in what goes out (config.PublicURL); ""
+	// sends no link.
+	PublicURL string
+	// AllowLocal also accepts webhook URLs on loopback addresses
+	// (config.WebhookAllowLocal: development and tests, never prod).
+	AllowLocal bool
+	// HTTP sends webhook requests; nil means a client with a 10 s limit
+	// that follows no redirect.
+	HTTP *http.Client
+	// Mailer sends e-mail deliveries; nil refuses them.
+	Mailer Mailer
 }
 
 // Send adds msgs to their users' inboxes on tx, skipping any already sent
-// for the same key, and enqueues their e-mails in the same transaction. It
-// returns how many notifications were added. All of them go to the
+// for the same key, and in the same transaction enqueues what else they
+// cause: the e-mail of each notification for users who chose one e-mail
+// per notification, and the deliveries of urgent messages (Message.Urgent).
+// It returns how many notifications were added. All of them go to the
 // database in one statement, however many there are.
 func (s *Service) Send(ctx context.Context, tx pgx.Tx, msgs ...Message) (int, error) {
 	if len(msgs) == 0 {
@@ -74,23 +98,56 @@ func (s *Service) Send(ctx context.Context, tx pgx.Tx, msgs ...Message) (int, er
 			students[i] = &id
 		}
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO notifications (user_id, kind, title, body, student_id, dedupe_key, created_at)
-		SELECT u, k, t, b, st, d, $7 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS m(u, k, t, b, st, d)
-		ON CONFLICT (user_id, dedupe_key) DO NOTHING
-		RETURNING id`, users, kinds, titles, bodies, students, keys, s.Clock.Now())
+	rows, err := tx.Query(ctx, `WITH added AS (
+			INSERT INTO notifications (user_id, kind, title, body, student_id, dedupe_key, created_at)
+			SELECT u, k, t, b, st, d, $7 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) AS m(u, k, t, b, st, d)
+			ON CONFLICT (user_id, dedupe_key) DO NOTHING
+			RETURNING id, user_id, dedupe_key, kind, student_id)
+		SELECT a.id, a.user_id, a.dedupe_key, a.kind, coalesce(p.email_mode, 'digest'), s.school_id
+		FROM added a LEFT JOIN notify_preferences p ON p.user_id = a.user_id LEFT JOIN students s ON s.id = a.student_id
+		ORDER BY a.id`, users, kinds, titles, bodies, students, keys, s.Clock.Now())
 	if err != nil {
 		return 0, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil || len(ids) == 0 || !s.Email {
-		return len(ids), err
+	added, err := pgx.CollectRows(rows, pgx.RowToStructByPos[sent])
+	if err != nil || len(added) == 0 {
+		return len(added), err
 	}
-	jobs := make([]river.InsertManyParams, len(ids))
-	for i, id := range ids {
-		jobs[i] = river.InsertManyParams{Args: EmailArgs{NotificationID: id}}
+	var jobs []river.InsertManyParams
+	if s.Email {
+		for _, a := range added {
+			if a.EmailMode == EmailEach && a.Kind != KindDigest {
+				jobs = append(jobs, river.InsertManyParams{Args: EmailArgs{NotificationID: a.ID}})
+			}
+		}
 	}
-	_, err = s.River.InsertManyTx(ctx, tx, jobs)
-	return len(ids), err
+	if len(jobs) > 0 {
+		if _, err := s.River.InsertManyTx(ctx, tx, jobs); err != nil {
+			return 0, err
+		}
+	}
+	urgent := map[[2]any]int{}
+	for _, m := range msgs {
+		if m.Urgent > 0 {
+			urgent[[2]any{m.UserID, m.Key}] = m.Urgent
+		}
+	}
+	if len(urgent) > 0 {
+		if err := s.sendUrgent(ctx, tx, added, urgent); err != nil {
+			return 0, err
+		}
+	}
+	return len(added), nil
+}
+
+// sent is a notification Send added.
+type sent struct {
+	ID        int64
+	UserID    int64
+	Key       string
+	Kind      string
+	EmailMode string
+	SchoolID  *int64 // of the graduate it is about
 }
 
 // List returns a's notifications, newest first; unreadOnly leaves out

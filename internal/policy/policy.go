@@ -61,6 +61,10 @@ const (
 	PlacesWithdraw Action = "places:withdraw"
 	PlacesRespond  Action = "places:respond"
 	PlacesAttend   Action = "places:attend"
+	// Notification channels and their deliveries (internal/notify).
+	NotifySettings   Action = "notify:settings"
+	NotifySchool     Action = "notify:school"
+	NotifyDeliveries Action = "notify:deliveries"
 )
 
 var (
@@ -121,6 +125,11 @@ var table = map[Action][]bangfu.Role{
 	PlacesWithdraw: {counselor, supervisor},
 	PlacesRespond:  {student},
 	PlacesAttend:   {base},
+	// Case workers choose where their reminders go; a supervisor also sets
+	// the school's shared channel; admins see what was delivered.
+	NotifySettings:   {counselor, supervisor, province},
+	NotifySchool:     {supervisor},
+	NotifyDeliveries: {admin},
 }
 
 // Allowed reports whether role may perform action at all. Public actions

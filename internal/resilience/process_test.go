@@ -26,6 +26,7 @@ import (
 	"github.com/bangfu/bangfu/internal/config"
 	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/password"
 )
 
@@ -202,6 +203,9 @@ func newWorld(t *testing.T, dbURL string, env map[string]string, n int) *world {
 	require.NoError(t, err)
 	w.counselor, err = a.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: "chaos.counselor", Role: bangfu.RoleCounselor,
 		SchoolID: &school.ID, Email: "chaos@example.edu.cn", Password: "a long password"})
+	require.NoError(t, err)
+	// The tests count e-mails: one per notification, as the counselor chose.
+	_, err = a.Notify.SavePreferences(ctx, w.counselor.Actor(), 1, notify.PreferencesInput{EmailMode: notify.EmailEach, QuietStart: "22:00", QuietEnd: "07:30"})
 	require.NoError(t, err)
 	active := "active"
 	for i := range n {

@@ -51,6 +51,17 @@ func (ui *UI) routes() {
 	r.Page(POST, "/admin/schools/:id/departments", policy.SchoolsManage, ui.createDepartment)
 	r.Page(GET, "/admin/settings", policy.SettingsRead, ui.settingsPage)
 	r.Page(POST, "/admin/settings", policy.SettingsWrite, ui.saveSettings)
+	// Where reminders go besides the inbox (notification channels).
+	r.Page(GET, "/settings/notifications", policy.NotifySettings, ui.notifySettings)
+	r.Page(POST, "/settings/notifications/preferences", policy.NotifySettings, ui.saveNotifyPreferences)
+	r.Page(POST, "/settings/notifications/school", policy.NotifySchool, ui.saveNotifySchool)
+	r.Page(POST, "/settings/notifications/channels", policy.NotifySettings, ui.addNotifyChannel)
+	r.Page(POST, "/settings/notifications/channels/:id/test", policy.NotifySettings, ui.testNotifyChannel)
+	r.Page(POST, "/settings/notifications/channels/:id/remove", policy.NotifySettings, ui.removeNotifyChannel)
+	r.Page(GET, "/admin/deliveries", policy.NotifyDeliveries, ui.deliveries)
+	if ui.Receiver != nil {
+		r.Page(GET, "/dev/webhook", policy.Self, ui.devWebhook) // development only
+	}
 	ui.counselorRoutes()
 }
 

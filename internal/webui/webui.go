@@ -52,6 +52,9 @@ type Deps struct {
 	Settings     *settings.Store
 	Audit        *audit.Service
 	Notify       *notify.Service
+	// Receiver, when set (development only), is the stand-in 企业微信 bot
+	// whose messages /dev/webhook shows.
+	Receiver *notify.Receiver
 }
 
 // UI holds the pages' handlers, their parsed templates and catalogues.
