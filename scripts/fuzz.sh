@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-20s}
+# FUZZPARALLEL caps the fuzzing workers (default: one per core).
+parallel=()
+[ -n "${FUZZPARALLEL:-}" ] && parallel=(-parallel="$FUZZPARALLEL")
 targets=$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz' | while read -r f; do
   grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed "s|^func |./$(dirname "$f") |"
 done | sort -u)
@@ -18,7 +21,7 @@ start=$(date +%s)
 while read -r pkg fn; do
   echo "fuzz: $fn in $pkg for $FUZZTIME"
   before=$(ls "$pkg/testdata/fuzz/$fn" 2>/dev/null | wc -l)
-  if ! go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime=5s "$pkg" >"$log" 2>&1; then
+  if ! go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime=5s "${parallel[@]}" "$pkg" >"$log" 2>&1; then
     after=$(ls "$pkg/testdata/fuzz/$fn" 2>/dev/null | wc -l)
     tail -n 20 "$log"
     # Go's fuzzing can end its run with "context deadline exceeded" and no

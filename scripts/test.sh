@@ -24,4 +24,28 @@ cleanup() {
     done
 }
 trap cleanup EXIT
-go test -race -count=1 -timeout 20m "${@:-./...}"
+
+# The whole suite also fuzzes every target for a bounded time (FUZZTIME,
+# default 10s each, one fuzzing worker), in a process of its own beside the
+# tests rather than after them; the tests run three packages at a time,
+# since the slow ones (the browser, crash, outage and multi-process walks)
+# mostly wait.
+fuzzpid=
+if [ $# -eq 0 ]; then
+  fuzzlog=$(mktemp)
+  FUZZTIME=${FUZZTIME:-10s} FUZZPARALLEL=1 scripts/fuzz.sh >"$fuzzlog" 2>&1 &
+  fuzzpid=$!
+fi
+status=0
+go test -race -count=1 -timeout 20m -p 3 "${@:-./...}" || status=$?
+if [ -n "$fuzzpid" ]; then
+  if wait "$fuzzpid"; then
+    tail -n 1 "$fuzzlog"
+  else
+    cat "$fuzzlog"
+    echo "test: bounded fuzzing found a failing input (see above)" >&2
+    status=1
+  fi
+  rm -f "$fuzzlog"
+fi
+exit "$status"
