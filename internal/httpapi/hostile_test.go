@@ -170,6 +170,13 @@ func (w *hostileWorld) validBodies() map[string]any {
 		"POST /api/v1/escalations/:id/resolve":     map[string]any{"note": "已联系"},
 		"POST /login":                              map[string]any{"username": w.users[bangfu.RoleCounselor].Username, "password": "wrong password", "next": "/"},
 		"POST /logout":                             map[string]any{},
+		"POST /admin/bases": map[string]any{"name": "某培训基地", "host_school": "某大学", "contact.name": "张老师", "contact.phone": "020-1",
+			"contact.email": "a@example.edu.cn", "webhook_url": "https://example.edu.cn/hook", "webhook_secret": "a secret of 16 chars"},
+		"POST /cohorts": map[string]any{"base_id": 1, "name": "第一期", "mode": "online", "starts_on": "2026-07-01", "ends_on": "2026-07-08",
+			"nomination_deadline": "2026-06-20", "capacity": 10, "target_year": 2026},
+		"POST /students/:id/handover": map[string]any{"agency": "某公共就业服务中心", "agency_region": "广州", "handed_over_on": "2026-07-02",
+			"shared_fields": "name", "note": "已电话告知"},
+		"POST /students/:id/handover/acknowledge": map[string]any{"acknowledged_on": "2026-07-03", "acknowledged_by": "王老师", "reference": "R-1"},
 		"PUT /api/v1/settings": map[string]any{"stall_days": []any{14, 21, 35}, "sweep_interval_minutes": 30, "default_cadence_days": 14,
 			"referral_minimum": 3, "referral_window_days": 30, "evidence_warning_days": 30, "target_july": 0.7, "target_december": 0.9},
 	}
