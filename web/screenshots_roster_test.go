@@ -41,6 +41,12 @@ func TestScreenshotsRoster(t *testing.T) {
 	accessible(t, desk)
 	screenshot(t, desk, "roster-cohort")
 
+	small := tab(t, phone)
+	login(t, small, env.URL, "supervisor", pw["supervisor"])
+	visit(t, small, env, fmt.Sprintf("/cohorts/%d", cohortID), "#roster")
+	accessible(t, small)
+	screenshot(t, small, "roster-cohort-phone")
+
 	mobile := tab(t, phone)
 	login(t, mobile, env.URL, "base", pw["base"])
 	require.NoError(t, chromedp.Do(mobile, chromedp.WaitVisible("#base-home-heading")))
