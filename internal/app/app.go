@@ -190,7 +190,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Logger: log, Clock: opts.Clock, Sessions: sessions, Auth: a.Auth, Directory: a.Directory,
 		Graduates: a.Graduates, Plans: a.Plans, Ledger: a.Ledger, Destinations: a.Destinations,
 		Escalations: a.Escalations, Reports: a.Reports, Settings: a.Settings, Audit: a.Audit, Notify: a.Notify,
-		Receiver: a.Receiver,
+		Receiver: a.Receiver, Roster: a.Roster, Handovers: a.Handovers,
 	}); err != nil {
 		a.Close()
 		return nil, err

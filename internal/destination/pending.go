@@ -15,12 +15,16 @@ import (
 )
 
 // Pending is a graduate's current destination record waiting for a
-// supervisor to verify it, with whose it is.
+// supervisor to verify it, with whose it is and where their case stands:
+// its status and, in the caseload, its phase (graduate.PhaseOf; nil
+// otherwise).
 type Pending struct {
 	Destination
-	StudentName    string `json:"student_name"`
-	StudentNumber  string `json:"student_number"`
-	GraduationYear int    `json:"graduation_year"`
+	StudentName    string  `json:"student_name"`
+	StudentNumber  string  `json:"student_number"`
+	GraduationYear int     `json:"graduation_year"`
+	CaseStatus     string  `json:"case_status"`
+	Phase          *string `json:"phase"`
 }
 
 // pendingWhere is the scope and state of the queue over students s joined
@@ -44,19 +48,23 @@ func (s *Service) Pending(ctx context.Context, a bangfu.Actor, pg bangfu.Page) (
 	for i, c := range cols {
 		cols[i] = "d." + strings.TrimSpace(c)
 	}
-	rows, err := s.DB.Pool.Query(ctx, fmt.Sprintf(`SELECT %s, s.name, s.student_number, s.graduation_year
+	rows, err := s.DB.Pool.Query(ctx, fmt.Sprintf(`SELECT %s, s.name, s.student_number, s.graduation_year, s.status
 		FROM students s JOIN destinations d ON d.id = s.destination_id
 		WHERE %s ORDER BY s.id LIMIT $%d`, strings.Join(cols, ", "), w, len(w.Args)), w.Args...)
 	if err != nil {
 		return bangfu.List[Pending]{}, err
 	}
+	today := bangfu.Today(s.Clock)
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Pending, error) {
 		var p Pending
 		d := &p.Destination
 		err := row.Scan(&d.ID, &d.StudentID, &d.Code, &d.Employer, &d.CreditCode, &d.Position, &d.Region, &d.ProofKind, &d.ProofRef,
 			&d.Note, &d.Status, &d.EnteredBy, &d.EnteredRole, &d.EnteredAt, &d.VerifiedBy, &d.VerifiedAt,
-			&p.StudentName, &p.StudentNumber, &p.GraduationYear)
+			&p.StudentName, &p.StudentNumber, &p.GraduationYear, &p.CaseStatus)
 		d.CodeName = Codes[d.Code]
+		if phase := graduate.PhaseOf(p.CaseStatus, p.GraduationYear, today); phase != "" {
+			p.Phase = &phase
+		}
 		return p, err
 	})
 	if err != nil {

@@ -55,6 +55,8 @@ func TestPending(t *testing.T) {
 	require.Equal(t, "王小明", got[0].StudentName)
 	require.Equal(t, 2026, got[0].GraduationYear)
 	require.Equal(t, st2.ID, got[1].StudentID)
+	require.Equal(t, "placed", got[1].CaseStatus, "a recorded placement placed the case")
+	require.Nil(t, got[1].Phase, "a placed case has no phase")
 
 	deptSup, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: "dept.sup", Role: bangfu.RoleSupervisor,
 		SchoolID: &school.ID, DepartmentID: &d1.ID, Password: apptest.Password})
@@ -73,9 +75,14 @@ func TestPending(t *testing.T) {
 	require.Len(t, got, 1, "a verified record leaves the queue")
 	require.Equal(t, st2.ID, got[0].StudentID)
 
-	// A new record is pending again until it is verified.
+	// A new record is pending again until it is verified; a 70 after the
+	// placement reopens the case, which is after graduation from 1 July.
 	put(counselor.Actor(), st1.ID, &current.ID, destination.Input{Code: "70"})
-	require.Len(t, list(supervisor.Actor()), 2)
+	env.Clock.Set(apptest.Start.AddDate(0, 1, 0))
+	got = list(supervisor.Actor())
+	require.Len(t, got, 2)
+	require.Equal(t, "active", got[0].CaseStatus)
+	require.Equal(t, graduate.PhaseAfterGraduation, *got[0].Phase)
 }
 
 func TestProofRules(t *testing.T) {

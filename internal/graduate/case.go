@@ -192,6 +192,11 @@ func AfterGraduationSQL(day string) string {
 // graduationDateSQL is GraduationDate of a graduate s, in SQL.
 const graduationDateSQL = `make_date(s.graduation_year, 6, 30)`
 
+// phaseSQL is PhaseOf of a graduate s on the day $1, in SQL (NULL for a
+// case out of the caseload).
+const phaseSQL = `CASE WHEN s.status IN ('open', 'active') THEN CASE WHEN $1::date > ` + graduationDateSQL + `
+		THEN '` + PhaseAfterGraduation + `' ELSE '` + PhaseInSchool + `' END END`
+
 // Responsible is a join condition between students s and users u that
 // holds for the users who answer for the case: its counselor; or, when it
 // has none or theirs is disabled, the enabled supervisors of its department

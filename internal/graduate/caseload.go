@@ -85,6 +85,9 @@ type CaseloadRow struct {
 	// EscalationLevel is the highest level of an unresolved escalation, 0
 	// when there is none.
 	EscalationLevel int `json:"escalation_level"`
+	// Phase is PhaseInSchool or PhaseAfterGraduation for a case in the
+	// caseload (PhaseOf), nil otherwise.
+	Phase *string `json:"phase"`
 }
 
 // caseloadKey is a row's place in urgency order; the cursor carries the
@@ -182,7 +185,7 @@ func caseloadBase(a bangfu.Actor, f CaseloadFilter, today bangfu.Date) *postgres
 }
 
 const caseloadInner = `SELECT s.id, s.student_number, s.name, s.department_id, s.counselor_id, s.status, s.next_followup_on,
-		s.last_contact_at,
+		s.last_contact_at, ` + phaseSQL + ` AS phase,
 		(s.status IN ('open', 'active') AND (s.overdue OR coalesce(s.next_followup_on < $1::date, false))) AS overdue,
 		coalesce(e.level, 0) AS level,
 		s.status NOT IN ('open', 'active') AS inactive,
@@ -210,7 +213,7 @@ func dueCondition(w *postgres.Where, f CaseloadFilter) {
 // after the row whose cursor is after ("" for the first page), and its
 // arguments. Exported so that benchmarks can issue the same SQL.
 func CaseloadQuery(a bangfu.Actor, f CaseloadFilter, after string, limit int, today bangfu.Date) (string, []any, error) {
-	return caseloadQuery(`c.id, c.student_number, c.name, c.department_id, c.counselor_id, c.status,
+	return caseloadQuery(`c.id, c.student_number, c.name, c.department_id, c.counselor_id, c.status, c.phase,
 			ARRAY(SELECT DISTINCT h.category FROM hardships h WHERE h.student_id = c.id AND h.status = 'verified'
 				AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category),
 			c.next_followup_on, c.overdue, c.last_contact_at, c.level`, a, f, after, limit, today)
@@ -265,7 +268,7 @@ func (s *Service) Caseload(ctx context.Context, a bangfu.Actor, f CaseloadFilter
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CaseloadRow, error) {
 		var r CaseloadRow
 		var next *time.Time
-		err := row.Scan(&r.ID, &r.StudentNumber, &r.Name, &r.DepartmentID, &r.CounselorID, &r.Status, &r.Categories,
+		err := row.Scan(&r.ID, &r.StudentNumber, &r.Name, &r.DepartmentID, &r.CounselorID, &r.Status, &r.Phase, &r.Categories,
 			&next, &r.Overdue, &r.LastContactAt, &r.EscalationLevel)
 		r.NextFollowupOn = bangfu.DatePtr(next)
 		return r, err

@@ -268,3 +268,40 @@ func countAudit(t *testing.T, env *apptest.Env, action string) int {
 	require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE action = $1`, action).Scan(&n))
 	return n
 }
+
+// TestCaseloadRowsShowThePhase: a caseload row carries the phase the file
+// has (PhaseOf): in school up to 30 June of the graduation year, after
+// graduation from 1 July while the case is open or active, none once it
+// left the caseload.
+func TestCaseloadRowsShowThePhase(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := t.Context()
+	school := env.MustSchool(t)
+	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	c := counselor.Actor()
+	left := env.MustStudent(t, counselor, graduate.Input{GraduationYear: 2026})
+	staying := env.MustStudent(t, counselor, graduate.Input{GraduationYear: 2027})
+	closedCase := env.MustStudent(t, counselor, graduate.Input{GraduationYear: 2026})
+	closed := "closed"
+	_, err := env.App.Graduates.Update(ctx, c, closedCase.ID, closedCase.Version, graduate.Patch{Status: &closed})
+	require.NoError(t, err)
+
+	phases := func() map[int64]*string {
+		l, err := env.App.Graduates.Caseload(ctx, c, graduate.CaseloadFilter{}, "", 50)
+		require.NoError(t, err)
+		out := map[int64]*string{}
+		for _, r := range l.Items {
+			out[r.ID] = r.Phase
+			st, err := env.App.Graduates.Get(ctx, c, r.ID)
+			require.NoError(t, err)
+			require.Equal(t, st.Phase, r.Phase, "the row and the file agree on %d", r.ID)
+		}
+		return out
+	}
+	inSchool, after := graduate.PhaseInSchool, graduate.PhaseAfterGraduation
+	require.Equal(t, map[int64]*string{left.ID: &inSchool, staying.ID: &inSchool, closedCase.ID: nil}, phases(), "1 June 2026")
+
+	env.Clock.Set(apptest.Start.AddDate(0, 1, 0)) // 1 July 2026
+	require.Equal(t, map[int64]*string{left.ID: &after, staying.ID: &inSchool, closedCase.ID: nil}, phases(), "1 July 2026")
+}

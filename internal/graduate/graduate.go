@@ -192,8 +192,7 @@ const studentColumns = `s.id, s.school_id, s.department_id, s.student_number, s.
 	s.destination_code,
 	ARRAY(SELECT DISTINCT h.category FROM hardships h WHERE h.student_id = s.id AND h.status = 'verified'
 		AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category),
-	CASE WHEN s.status IN ('open', 'active') THEN CASE WHEN $1::date > ` + graduationDateSQL + `
-		THEN '` + PhaseAfterGraduation + `' ELSE '` + PhaseInSchool + `' END END`
+	` + phaseSQL
 
 func scanStudent(row pgx.CollectableRow) (Student, error) {
 	var s Student

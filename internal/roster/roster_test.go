@@ -262,3 +262,27 @@ func TestCompletionClosesTheLoop(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, pp.Reason, "已完成宏志助航培训")
 }
+
+// TestAPlaceNamesItsCohort: whoever sees a place sees its cohort's base,
+// mode and days — a graduate, who sees no cohort otherwise, learns from
+// their place until when they may answer the nomination.
+func TestAPlaceNamesItsCohort(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	sc := newSchool(t, env)
+	st := eligible(t, env, sc)
+	base := env.MustBase(t)
+	c := newCohort(t, env, base.ID, 3, true)
+	build(t, env, c.ID)
+	l, err := env.App.Roster.MyPlaces(t.Context(), account(t, env, sc, st).Actor())
+	require.NoError(t, err)
+	require.Len(t, l.Items, 1)
+	p := l.Items[0]
+	require.Equal(t, roster.Nominated, p.Status)
+	require.Equal(t, []string{"confirm", "decline"}, p.Actions)
+	require.Equal(t, base.Name, p.BaseName)
+	require.Equal(t, c.Mode, p.Mode)
+	require.Equal(t, c.StartsOn, p.StartsOn)
+	require.Equal(t, c.EndsOn, p.EndsOn)
+	require.Equal(t, c.NominationDeadline, p.NominationDeadline)
+}

@@ -22,20 +22,28 @@ import (
 // school and status; school staff what the file shows them; the graduate
 // their own. Hidden fields are empty.
 type Place struct {
-	ID            int64     `json:"id"`
-	CohortID      int64     `json:"cohort_id"`
-	CohortName    string    `json:"cohort_name"`
-	StudentID     *int64    `json:"student_id"`
-	Name          string    `json:"name"`
-	StudentNumber string    `json:"student_number"`
-	SchoolID      int64     `json:"school_id"`
-	SchoolName    string    `json:"school_name"`
-	Department    string    `json:"department"`
-	Major         string    `json:"major"`
-	Phone         string    `json:"phone"`
-	Email         string    `json:"email"`
-	Status        string    `json:"status"`
-	EligibleSince time.Time `json:"eligible_since"`
+	ID         int64  `json:"id"`
+	CohortID   int64  `json:"cohort_id"`
+	CohortName string `json:"cohort_name"`
+	// BaseName, Mode, StartsOn, EndsOn and NominationDeadline describe
+	// the cohort, for whoever sees the place (a graduate sees no cohort
+	// otherwise).
+	BaseName           string      `json:"base_name"`
+	Mode               string      `json:"mode"`
+	StartsOn           bangfu.Date `json:"starts_on"`
+	EndsOn             bangfu.Date `json:"ends_on"`
+	NominationDeadline bangfu.Date `json:"nomination_deadline"`
+	StudentID          *int64      `json:"student_id"`
+	Name               string      `json:"name"`
+	StudentNumber      string      `json:"student_number"`
+	SchoolID           int64       `json:"school_id"`
+	SchoolName         string      `json:"school_name"`
+	Department         string      `json:"department"`
+	Major              string      `json:"major"`
+	Phone              string      `json:"phone"`
+	Email              string      `json:"email"`
+	Status             string      `json:"status"`
+	EligibleSince      time.Time   `json:"eligible_since"`
 	// WaitlistPosition is, for a waitlisted place, its position among the
 	// waitlisted graduates of the same school (they are promoted first).
 	WaitlistPosition *int `json:"waitlist_position"`
@@ -68,7 +76,7 @@ type Event struct {
 }
 
 // placeSQL reads places with what the views need; conditions follow.
-const placeSQL = `SELECT p.id, p.cohort_id, c.name, c.base_id, c.state, c.starts_on, c.nomination_deadline,
+const placeSQL = `SELECT p.id, p.cohort_id, c.name, c.base_id, b.name, c.mode, c.state, c.starts_on, c.ends_on, c.nomination_deadline,
 		p.student_id, s.name, s.student_number, p.school_id, sc.name, coalesce(d.name, ''), s.major, s.phone, s.email, s.consent,
 		p.status, p.eligible_since, p.reason, p.changed_by, p.changed_at, p.version,
 		CASE WHEN p.status = 'waitlisted' THEN 1 + (SELECT count(*) FROM roster_places w
@@ -76,6 +84,7 @@ const placeSQL = `SELECT p.id, p.cohort_id, c.name, c.base_id, c.state, c.starts
 			  AND (w.eligible_since, w.id) < (p.eligible_since, p.id)) END
 	FROM roster_places p
 	JOIN cohorts c ON c.id = p.cohort_id
+	JOIN training_bases b ON b.id = c.base_id
 	JOIN students s ON s.id = p.student_id
 	JOIN schools sc ON sc.id = p.school_id
 	LEFT JOIN departments d ON d.id = s.department_id`
@@ -89,8 +98,6 @@ type placeData struct {
 	Place
 	baseID          int64
 	cohortState     string
-	startsOn        time.Time
-	deadline        time.Time
 	studentID       int64
 	consent         bool
 	changedByPerson *int64
@@ -99,9 +106,11 @@ type placeData struct {
 func scanPlace(row pgx.CollectableRow) (placeData, error) {
 	var d placeData
 	var pos *int64
-	err := row.Scan(&d.ID, &d.CohortID, &d.CohortName, &d.baseID, &d.cohortState, &d.startsOn, &d.deadline,
+	var starts, ends, deadline time.Time
+	err := row.Scan(&d.ID, &d.CohortID, &d.CohortName, &d.baseID, &d.BaseName, &d.Mode, &d.cohortState, &starts, &ends, &deadline,
 		&d.studentID, &d.Name, &d.StudentNumber, &d.SchoolID, &d.SchoolName, &d.Department, &d.Major, &d.Phone, &d.Email, &d.consent,
 		&d.Status, &d.EligibleSince, &d.Reason, &d.changedByPerson, &d.ChangedAt, &d.Version, &pos)
+	d.StartsOn, d.EndsOn, d.NominationDeadline = bangfu.DateFromDB(starts), bangfu.DateFromDB(ends), bangfu.DateFromDB(deadline)
 	if pos != nil {
 		n := int(*pos)
 		d.WaitlistPosition = &n
@@ -118,9 +127,9 @@ func (s *Service) shape(a bangfu.Actor, d placeData) Place {
 	p := d.Place
 	p.Actions = []string{}
 	today := s.today()
-	started := !today.Before(bangfu.DateFromDB(d.startsOn))
+	started := !today.Before(d.StartsOn)
 	live := d.cohortState == Open || d.cohortState == Closed
-	nominating := d.cohortState == Open && !today.After(bangfu.DateFromDB(d.deadline))
+	nominating := d.cohortState == Open && !today.After(d.NominationDeadline)
 	id := d.studentID
 	p.StudentID, p.ChangedBy = &id, d.changedByPerson
 	switch a.Role {

@@ -10,10 +10,12 @@ import (
 	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/escalation"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/handover"
 	"github.com/bangfu/bangfu/internal/http/request"
 	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/policy"
+	"github.com/bangfu/bangfu/internal/roster"
 )
 
 // formBase is what every form about one graduate needs: the graduate, and
@@ -33,6 +35,18 @@ type formBase struct {
 	DestLocked bool
 	// Names are the display names of the users the page mentions.
 	Names map[int64]string
+	// SharedFields are the graduate's data a hand-over may pass on.
+	SharedFields []string
+	// OwnPage: the page is the forms' own (not the file), so that they
+	// start open.
+	OwnPage bool
+}
+
+// HandoverOpen reports whether the graduate may be handed over now: their
+// case is in the caseload and they have left school (handover.Service
+// decides; the file offers the form only then).
+func (f formBase) HandoverOpen() bool {
+	return graduate.Followed(f.Student.Status) && f.Student.Phase != nil && *f.Student.Phase == graduate.PhaseAfterGraduation
 }
 
 // Author returns the name of user id, or "" when unknown.
@@ -69,7 +83,24 @@ type fileData struct {
 	Account      *graduate.Account
 	// Clear is a sensitive value the user just unmasked, shown once.
 	Clear *clearValue
+	// Training is the graduate's 宏志助航 places and the cohorts open to
+	// them; FailedPlace the place whose withdraw form came back.
+	Training    trainingView
+	FailedPlace int64
+	// Handovers are the graduate's hand-overs, newest first.
+	Handovers []handover.Handover
+	// StaleDest holds the record a supervisor verified and the one that
+	// replaced it meanwhile, when the verification came too late.
+	StaleDest *staleDestination
 }
+
+// trainingView is a graduate's training state as the file shows it.
+type trainingView struct {
+	Places []placeView
+	Open   []roster.Eligibility
+}
+
+type staleDestination struct{ Theirs, Yours *destination.Destination }
 
 type clearValue struct{ Field, Value string }
 
@@ -95,7 +126,7 @@ func (ui *UI) newFormBase(c echo.Context, p *Page, id int64) (formBase, error) {
 		Kinds: ledger.Kinds, Channels: ledger.Channels, Categories: graduate.Categories,
 		Codes: destCodeGroups, ProofKinds: destination.ProofKinds,
 		DestLocked: today.After(destination.ChangeDeadline(st.GraduationYear)) && p.Actor.Role != bangfu.RoleSupervisor,
-		Names:      map[int64]string{},
+		Names:      map[int64]string{}, SharedFields: handover.SharedFields,
 	}, nil
 }
 
@@ -162,6 +193,25 @@ func (ui *UI) loadFile(c echo.Context, p *Page, id int64) (*fileData, error) {
 	}
 	if d.Escalations, err = ui.Escalations.OfStudent(ctx, p.Actor, id); err != nil {
 		return nil, err
+	}
+	tr, err := ui.Roster.Training(ctx, p.Actor, id)
+	if err != nil {
+		return nil, err
+	}
+	d.Training = trainingView{Places: placeViews(tr.Places), Open: tr.Open}
+	for _, pl := range tr.Places {
+		if pl.ChangedBy != nil {
+			authors = append(authors, *pl.ChangedBy)
+		}
+	}
+	if d.Handovers, err = ui.Handovers.List(ctx, p.Actor, id); err != nil {
+		return nil, err
+	}
+	for _, h := range d.Handovers {
+		authors = append(authors, h.HandedOverBy)
+		if h.Acknowledgement != nil {
+			authors = append(authors, h.Acknowledgement.RecordedBy)
+		}
 	}
 	if policy.Allowed(p.Actor.Role, policy.AccountsCreate) {
 		if d.Account, err = ui.Graduates.AccountOf(ctx, p.Actor, id); err != nil {

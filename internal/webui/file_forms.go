@@ -10,6 +10,7 @@ import (
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/handover"
 	"github.com/bangfu/bangfu/internal/http/request"
 )
 
@@ -22,6 +23,7 @@ type formPageData struct {
 	formBase
 	Destination destination.History
 	Account     *graduate.Account
+	Handovers   []handover.Handover
 }
 
 // formPage renders page name, a form about graduate id, with status; err,
@@ -98,6 +100,18 @@ func (ui *UI) withDestination(c echo.Context, id int64) func(*formPageData) erro
 	}
 }
 
+// ownFileOnly answers a graduate who asks for a file's destination page:
+// their own is on their portal (its form reports to the same service), any
+// other is not theirs to see.
+func ownFileOnly(c echo.Context, id int64) error {
+	if a := request.Actor(c); a.StudentID == nil || *a.StudentID != id {
+		return bangfu.NotFound("graduate file")
+	}
+	return nil
+}
+
+// destinationPage is the destination form of a file. A graduate's own
+// destination form is on their portal: they are sent there.
 func (ui *UI) destinationPage(c echo.Context) error {
 	id, err := request.PathID(c, "id")
 	if err != nil {
@@ -106,13 +120,20 @@ func (ui *UI) destinationPage(c echo.Context) error {
 	if _, err := request.Params(c); err != nil {
 		return err
 	}
+	if request.Actor(c).Role == bangfu.RoleStudent {
+		if err := ownFileOnly(c, id); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/#destination")
+	}
 	return ui.formPage(c, id, "destination_edit", "file.dest.title_for", nil, ui.withDestination(c, id))
 }
 
 // putDestination records a new destination (destination.Service.Put),
 // based on the record the user saw (the hidden "base"): a record changed
 // in between is not overwritten; the form comes back with the current
-// record and the user's input.
+// record and the user's input. A graduate's report is the portal's: it
+// comes back there and goes on there.
 func (ui *UI) putDestination(c echo.Context) error {
 	if err := postForm(c); err != nil {
 		return err
@@ -120,6 +141,12 @@ func (ui *UI) putDestination(c echo.Context) error {
 	id, err := request.PathID(c, "id")
 	if err != nil {
 		return err
+	}
+	if request.Actor(c).Role == bangfu.RoleStudent {
+		if err := ownFileOnly(c, id); err != nil {
+			return err
+		}
+		return ui.reportDestination(c)
 	}
 	var base *int64
 	if b, err := strconv.ParseInt(c.FormValue("base"), 10, 64); err == nil && b > 0 {
@@ -147,10 +174,53 @@ func (ui *UI) putDestination(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if request.Actor(c).Role == bangfu.RoleStudent {
-		return done(c, "file.dest.saved", "/")
-	}
 	return done(c, "file.dest.saved", fmt.Sprintf("/students/%d#destination", id))
+}
+
+// verifyFileDestination verifies the current destination from the file
+// page (a supervisor), if it is still the record they saw (the hidden
+// "base", as If-Match for the API); otherwise the file comes back with
+// both records and nothing verified.
+func (ui *UI) verifyFileDestination(c echo.Context) error {
+	if err := postForm(c); err != nil {
+		return err
+	}
+	id, err := request.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	base, err := strconv.ParseInt(c.FormValue("base"), 10, 64)
+	if err != nil || base < 1 {
+		return bangfu.Errorf(bangfu.EPRECONDITIONREQ, "Send If-Match with the ETag of the version you are changing.")
+	}
+	ctx, a := request.Context(c), request.Actor(c)
+	_, err = ui.Destinations.Verify(ctx, a, id, base)
+	if FormProblem(err) {
+		p, perr := ui.userPage(c)
+		if perr != nil {
+			return perr
+		}
+		d, perr := ui.loadFile(c, p, id)
+		if perr != nil {
+			return perr
+		}
+		p.Title, p.Data = d.Student.Name, d
+		status := ui.formFailed(c, p, err)
+		if bangfu.ErrorCode(err) == bangfu.EPRECONDITIONFAILED {
+			st := &staleDestination{Theirs: d.Destination.Current}
+			for i := range d.Destination.History {
+				if d.Destination.History[i].ID == base {
+					st.Yours = &d.Destination.History[i]
+				}
+			}
+			d.StaleDest = st
+		}
+		return ui.render(c, status, "file", p)
+	}
+	if err != nil {
+		return err
+	}
+	return done(c, "verify.destination_done", fmt.Sprintf("/students/%d#destination", id))
 }
 
 func (ui *UI) withAccount(c echo.Context, id int64) func(*formPageData) error {

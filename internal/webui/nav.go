@@ -17,9 +17,10 @@ type NavItem struct {
 var navs = map[bangfu.Role][][2]string{
 	bangfu.RoleStudent:    {{"nav.my", "/"}, {"nav.notifications", "/notifications"}},
 	bangfu.RoleCounselor:  {{"nav.workbench", "/"}, {"nav.group", "/contacts/group"}, {"nav.import", "/import"}, {"nav.escalations", "/escalations"}},
-	bangfu.RoleSupervisor: {{"nav.overview", "/"}, {"nav.review", "/review"}, {"nav.escalations", "/escalations"}, {"nav.counselors", "/counselors"}, {"nav.verify", "/verify"}, {"nav.reports", "/reports"}, {"nav.import", "/import"}},
+	bangfu.RoleSupervisor: {{"nav.overview", "/"}, {"nav.review", "/review"}, {"nav.escalations", "/escalations"}, {"nav.counselors", "/counselors"}, {"nav.verify", "/verify"}, {"nav.reports", "/reports"}, {"nav.import", "/import"}, {"nav.training", "/cohorts"}},
 	bangfu.RoleProvince:   {{"nav.reports", "/"}, {"nav.review", "/review"}, {"nav.escalations", "/escalations"}},
-	bangfu.RoleAdmin:      {{"nav.users", "/"}, {"nav.schools", "/admin/schools"}, {"nav.settings", "/admin/settings"}, {"nav.jobs", "/admin/jobs"}, {"nav.deliveries", "/admin/deliveries"}},
+	bangfu.RoleAdmin:      {{"nav.users", "/"}, {"nav.schools", "/admin/schools"}, {"nav.bases", "/admin/bases"}, {"nav.cohorts", "/cohorts"}, {"nav.settings", "/admin/settings"}, {"nav.deliveries", "/admin/deliveries"}, {"nav.jobs", "/admin/jobs"}},
+	bangfu.RoleBase:       {{"nav.trainees", "/"}, {"nav.cohorts", "/cohorts"}},
 }
 
 // navFor returns role's navigation with the item for path marked current.

@@ -63,6 +63,34 @@ func (ui *UI) routes() {
 		r.Page(GET, "/dev/webhook", policy.Self, ui.devWebhook) // development only
 	}
 	ui.counselorRoutes()
+	ui.rosterRoutes()
+}
+
+// rosterRoutes are the 宏志助航 roster's pages: bases (admin), cohorts and
+// their rosters (each role its part; the base staff's home is their
+// cohorts' confirmed places, at /), exports, deliveries (admin), and what
+// each role does to a place.
+func (ui *UI) rosterRoutes() {
+	const GET, POST = http.MethodGet, http.MethodPost
+	r := ui.r
+	r.Page(GET, "/admin/bases", policy.RosterManage, ui.bases)
+	r.Page(POST, "/admin/bases", policy.RosterManage, ui.createBase)
+	r.Page(GET, "/admin/bases/:id", policy.RosterManage, ui.basePage)
+	r.Page(POST, "/admin/bases/:id", policy.RosterManage, ui.updateBase)
+	r.Page(GET, "/cohorts", policy.RosterRead, ui.cohorts)
+	r.Page(GET, "/cohorts/new", policy.RosterManage, ui.newCohortPage)
+	r.Page(POST, "/cohorts", policy.RosterManage, ui.createCohort)
+	r.Page(GET, "/cohorts/:id", policy.RosterRead, ui.cohortPage)
+	r.Page(GET, "/cohorts/:id/edit", policy.RosterManage, ui.editCohortPage)
+	r.Page(POST, "/cohorts/:id", policy.RosterManage, ui.updateCohort)
+	r.Page(POST, "/cohorts/:id/state", policy.RosterManage, ui.moveCohort)
+	r.Page(GET, "/cohorts/:id/deliveries", policy.RosterManage, ui.cohortDeliveries)
+	r.Page(GET, "/cohorts/:id/export", policy.RosterRead, ui.exportRoster)
+	r.Page(POST, "/places/:id/withdraw", policy.PlacesWithdraw, ui.withdrawPlace)
+	r.Page(POST, "/places/:id/attend", policy.PlacesAttend, ui.progressPlace("attend"))
+	r.Page(POST, "/places/:id/complete", policy.PlacesAttend, ui.progressPlace("complete"))
+	r.Page(POST, "/places/:id/confirm", policy.PlacesRespond, ui.answerPlace("confirm"))
+	r.Page(POST, "/places/:id/decline", policy.PlacesRespond, ui.answerPlace("decline"))
 }
 
 // counselorRoutes are the counselor's pages: the graduate file (also the
@@ -87,6 +115,10 @@ func (ui *UI) counselorRoutes() {
 	r.Page(POST, "/students/:id/ledger/:seq/corrections", policy.LedgerAppend, ui.correct)
 	r.Page(GET, "/students/:id/destination/edit", policy.DestinationWrite, ui.destinationPage)
 	r.Page(POST, "/students/:id/destination", policy.DestinationWrite, ui.putDestination)
+	r.Page(POST, "/students/:id/destination/verify", policy.DestinationVerify, ui.verifyFileDestination)
+	r.Page(GET, "/students/:id/handover", policy.HandoverWrite, ui.handoverPage)
+	r.Page(POST, "/students/:id/handover", policy.HandoverWrite, ui.createHandover)
+	r.Page(POST, "/students/:id/handover/acknowledge", policy.HandoverWrite, ui.acknowledgeHandover)
 	r.Page(GET, "/students/:id/account", policy.AccountsCreate, ui.accountPage)
 	r.Page(POST, "/students/:id/account", policy.AccountsCreate, ui.createAccount)
 	r.Page(POST, "/students/:id/account/password", policy.AccountsReset, ui.resetPassword)

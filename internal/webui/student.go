@@ -14,6 +14,7 @@ import (
 	"github.com/bangfu/bangfu/internal/ledger"
 	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/plan"
+	"github.com/bangfu/bangfu/internal/roster"
 )
 
 // The student portal: the graduate's own plan (and acknowledging it),
@@ -22,21 +23,31 @@ import (
 
 func init() { homes[bangfu.RoleStudent] = (*UI).portal }
 
-// ownView is what the portal shows of the graduate's own file and
-// destination. It is the one place the portal reads them, so that what a
-// graduate sees of their own case changes here only.
+// ownView is what the portal shows of the graduate's own file,
+// destination and training places. It is the one place the portal reads
+// them, and it reads them as the graduate's own views — those of GET
+// /me/file, /me/destination and /me/roster: the file's counts and next
+// follow-up come from the ledger entries shared with the graduate only
+// (graduate.OwnFile), the destination records carry no staff notes. Never
+// the staff's view of the file (graduate.Service.Get), whose next
+// follow-up an internal entry may have set.
 type ownView struct {
-	File        graduate.Student
+	File        graduate.OwnFile
 	Destination destination.History
+	Places      []placeView
 }
 
 func (ui *UI) ownView(ctx context.Context, a bangfu.Actor, id int64) (ownView, error) {
 	var v ownView
 	var err error
-	if v.File, err = ui.Graduates.Get(ctx, a, id); err != nil {
+	if v.File, err = ui.Graduates.OwnFile(ctx, a, id); err != nil {
 		return v, err
 	}
-	v.Destination, err = ui.Destinations.Get(ctx, a, id)
+	if v.Destination, err = ui.Destinations.Get(ctx, a, id); err != nil {
+		return v, err
+	}
+	places, err := ui.Roster.MyPlaces(ctx, a)
+	v.Places = placeViews(places.Items)
 	return v, err
 }
 
@@ -52,37 +63,30 @@ type portalData struct {
 	// Theirs and Yours are the two versions of a stale destination report.
 	Theirs *destination.Destination
 	Yours  *destination.Input
+	// FailedPlace names the place whose answer came back with a problem.
+	FailedPlace int64
 }
 
-// destinationForm describes the destination form: the codes in order, the
-// proof kinds, and the proof each code needs, from the destination rules.
+// destinationForm describes the destination form: the codes by group and
+// the proof kinds (the proof each code needs is the "destrules" list the
+// form shares with the staff's).
 type destinationForm struct {
 	// Base is the id of the current record the report replaces (0: none).
 	Base       int64
-	Codes      []string
+	Codes      []destCodeGroup
 	ProofKinds []string
-	Rules      []proofRule
 	// Open is false after the change deadline, when only a supervisor may
 	// change the destination.
 	Open     bool
 	Deadline bangfu.Date
 }
 
-type proofRule struct {
-	Code     string
-	Proof    []string
-	Employer bool
-}
-
 func newDestinationForm(base *destination.Destination, graduationYear int, today bangfu.Date) destinationForm {
-	f := destinationForm{Codes: destination.CodeList(), ProofKinds: destination.ProofKinds,
+	f := destinationForm{Codes: destCodeGroups, ProofKinds: destination.ProofKinds,
 		Deadline: destination.ChangeDeadline(graduationYear)}
 	f.Open = !today.After(f.Deadline)
 	if base != nil {
 		f.Base = base.ID
-	}
-	for _, c := range f.Codes {
-		f.Rules = append(f.Rules, proofRule{Code: c, Proof: destination.ProofFor(c), Employer: destination.NeedsEmployer(c)})
 	}
 	return f
 }
@@ -142,6 +146,47 @@ func (ui *UI) fillPortal(c echo.Context, p *Page) error {
 	}
 	d.Notifications = unread.Items
 	return nil
+}
+
+// answerPlace records the graduate's answer to a nomination: confirm
+// (roster.Service.Confirm) or decline, with an optional reason
+// (roster.Service.Decline); the next graduate of their school waiting is
+// nominated in the same transaction. An answer that does not go through —
+// after the deadline, say — comes back on the portal with its problem.
+func (ui *UI) answerPlace(answer string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := postForm(c); err != nil {
+			return err
+		}
+		id, err := request.PathID(c, "id")
+		if err != nil {
+			return err
+		}
+		ctx, a := request.Context(c), request.Actor(c)
+		flashKey := "roster.confirmed_mine"
+		if answer == "decline" {
+			flashKey = "roster.declined_mine"
+			_, err = ui.Roster.Decline(ctx, a, id, roster.Reason{Reason: c.FormValue("reason")})
+		} else {
+			_, err = ui.Roster.Confirm(ctx, a, id)
+		}
+		if FormProblem(err) {
+			p, perr := ui.userPage(c)
+			if perr != nil {
+				return perr
+			}
+			if perr := ui.fillPortal(c, p); perr != nil {
+				return perr
+			}
+			status := ui.formFailed(c, p, err)
+			p.Data.(*portalData).FailedPlace = id
+			return ui.render(c, status, "student", p)
+		}
+		if err != nil {
+			return err
+		}
+		return done(c, flashKey, "/#training")
+	}
 }
 
 // acknowledgePlan records that the student read the plan revision the

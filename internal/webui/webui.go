@@ -24,6 +24,7 @@ import (
 	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/escalation"
 	"github.com/bangfu/bangfu/internal/graduate"
+	"github.com/bangfu/bangfu/internal/handover"
 	"github.com/bangfu/bangfu/internal/http/request"
 	"github.com/bangfu/bangfu/internal/http/response"
 	"github.com/bangfu/bangfu/internal/http/router"
@@ -32,6 +33,7 @@ import (
 	"github.com/bangfu/bangfu/internal/notify"
 	"github.com/bangfu/bangfu/internal/plan"
 	"github.com/bangfu/bangfu/internal/report"
+	"github.com/bangfu/bangfu/internal/roster"
 	"github.com/bangfu/bangfu/internal/settings"
 	"github.com/bangfu/bangfu/web"
 )
@@ -52,6 +54,8 @@ type Deps struct {
 	Settings     *settings.Store
 	Audit        *audit.Service
 	Notify       *notify.Service
+	Roster       *roster.Service
+	Handovers    *handover.Service
 	// Receiver, when set (development only), is the stand-in 企业微信 bot
 	// whose messages /dev/webhook shows.
 	Receiver *notify.Receiver

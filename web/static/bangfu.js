@@ -2,38 +2,18 @@
 // - [data-check-all=NAME]: a checkbox that checks or clears every checkbox named NAME in its form.
 // - form[data-confirm]: asks before submitting.
 // - form[data-busy]: on submit, disables its buttons and shows the text of data-busy (large uploads).
-// - form[data-proof-rules=ID]: marks the row of table ID (tr[data-code]) for the destination code chosen,
-//   and writes what it needs into the form's [data-rule-hint].
+// - select[data-rules=ID]: in the element ID, shows only the [data-rule] items of the chosen value (all of
+//   them, and its [data-rule-intro], while nothing is chosen): the proof a destination code needs, in the
+//   staff's and the graduate's destination forms alike.
 // - .js-only: shown only when this script runs (html gets the class "js").
 "use strict";
 document.documentElement.classList.add("js");
-function markProofRule(f) {
-  var rules = document.getElementById(f.getAttribute("data-proof-rules"));
-  var code = f.elements.code ? f.elements.code.value : "";
-  if (!rules) { return; }
-  var hint = f.querySelector("[data-rule-hint]");
-  var text = "";
-  rules.querySelectorAll("tr[data-code]").forEach(function (r) {
-    var on = r.getAttribute("data-code") === code;
-    r.classList.toggle("current", on);
-    if (on && r.cells.length > 1) { text = r.cells[1].textContent; }
-  });
-  if (hint) { hint.textContent = text.replace(/\s+/g, " ").trim(); }
-}
-document.querySelectorAll("form[data-proof-rules]").forEach(markProofRule);
-document.addEventListener("change", function (e) {
-  var f = e.target.form;
-  if (f && f.hasAttribute("data-proof-rules") && e.target.name === "code") { markProofRule(f); }
-});
-// - select[data-rules=ID]: in the element ID, shows only the [data-rule] item of the chosen value
-//   (all of them while nothing is chosen), e.g. the proof a destination code needs.
 function showRule(sel) {
   var box = document.getElementById(sel.getAttribute("data-rules"));
   if (!box) { return; }
   var v = sel.value;
   box.querySelectorAll("[data-rule]").forEach(function (item) { item.hidden = v !== "" && item.getAttribute("data-rule") !== v; });
-  var intro = box.querySelector(".rule-intro");
-  if (intro) { intro.hidden = v !== ""; }
+  box.querySelectorAll("[data-rule-intro]").forEach(function (intro) { intro.hidden = v !== ""; });
 }
 document.querySelectorAll("select[data-rules]").forEach(showRule);
 document.addEventListener("change", function (e) {
