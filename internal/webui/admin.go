@@ -245,14 +245,7 @@ func userValues(u directory.User) url.Values {
 }
 
 func (ui *UI) editUserPage(c echo.Context) error {
-	id, err := request.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := request.Params(c); err != nil {
-		return err
-	}
-	p, err := ui.userPage(c)
+	id, p, err := ui.recordPage(c)
 	if err != nil {
 		return err
 	}

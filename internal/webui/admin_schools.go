@@ -83,14 +83,7 @@ type schoolData struct {
 }
 
 func (ui *UI) school(c echo.Context) error {
-	id, err := request.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := request.Params(c); err != nil {
-		return err
-	}
-	p, err := ui.userPage(c)
+	id, p, err := ui.recordPage(c)
 	if err != nil {
 		return err
 	}

@@ -41,14 +41,7 @@ type entryPageData struct {
 // newEntry is the add-entry form on its own, quick to open on a phone
 // from the workbench.
 func (ui *UI) newEntry(c echo.Context) error {
-	id, err := request.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := request.Params(c); err != nil {
-		return err
-	}
-	p, err := ui.userPage(c)
+	id, p, err := ui.recordPage(c)
 	if err != nil {
 		return err
 	}

@@ -267,14 +267,7 @@ func timeline(entries []ledger.Entry) []timelineItem {
 
 // file is the graduate file page (/students/:id).
 func (ui *UI) file(c echo.Context) error {
-	id, err := request.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := request.Params(c); err != nil {
-		return err
-	}
-	p, err := ui.userPage(c)
+	id, p, err := ui.recordPage(c)
 	if err != nil {
 		return err
 	}

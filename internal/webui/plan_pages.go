@@ -55,14 +55,7 @@ type planEditData struct {
 
 // planEdit shows the editor with the current revision (or an empty plan).
 func (ui *UI) planEdit(c echo.Context) error {
-	id, err := request.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := request.Params(c); err != nil {
-		return err
-	}
-	p, err := ui.userPage(c)
+	id, p, err := ui.recordPage(c)
 	if err != nil {
 		return err
 	}

@@ -112,14 +112,7 @@ type baseData struct {
 }
 
 func (ui *UI) basePage(c echo.Context) error {
-	id, err := request.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := request.Params(c); err != nil {
-		return err
-	}
-	p, err := ui.userPage(c)
+	id, p, err := ui.recordPage(c)
 	if err != nil {
 		return err
 	}
@@ -337,14 +330,7 @@ func (ui *UI) cohortForm(c echo.Context, p *Page, co roster.Cohort) (*cohortForm
 }
 
 func (ui *UI) editCohortPage(c echo.Context) error {
-	id, err := request.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := request.Params(c); err != nil {
-		return err
-	}
-	p, err := ui.userPage(c)
+	id, p, err := ui.recordPage(c)
 	if err != nil {
 		return err
 	}

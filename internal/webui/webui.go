@@ -121,6 +121,21 @@ func parseTemplates() (map[string]*template.Template, error) {
 	return out, nil
 }
 
+// recordPage starts the page of the record the path's :id names, for the
+// logged-in actor, after refusing any query parameter: the opening of every
+// page about one record (a file, a base, a user…).
+func (ui *UI) recordPage(c echo.Context) (int64, *Page, error) {
+	id, err := request.PathID(c, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := request.Params(c); err != nil {
+		return 0, nil, err
+	}
+	p, err := ui.userPage(c)
+	return id, p, err
+}
+
 // funcs are the templates' functions besides Page's methods.
 var funcs = template.FuncMap{
 	"add": func(a, b int) int { return a + b },
