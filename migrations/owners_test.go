@@ -45,6 +45,9 @@ var owners = map[string]string{
 	"roster_events":            "internal/roster",
 	"roster_deliveries":        "internal/roster",
 	"roster_delivery_attempts": "internal/roster",
+
+	"report_snapshots": "internal/report",
+	"school_staffing":  "internal/report",
 }
 
 // exempt are trees that write tables for a reason of their own: the
