@@ -12,6 +12,7 @@ import (
 	"github.com/bangfu/bangfu/internal/followup"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/notify"
+	"github.com/bangfu/bangfu/internal/report"
 	"github.com/bangfu/bangfu/internal/roster"
 )
 
@@ -26,6 +27,8 @@ func (a *App) Workers() (*river.Workers, error) {
 	river.AddWorker(w, &roster.BuildWorker{Roster: a.Roster})
 	river.AddWorker(w, &roster.RefreshWorker{Roster: a.Roster})
 	river.AddWorker(w, &roster.DeliverWorker{Roster: a.Roster})
+	river.AddWorker(w, &report.SnapshotsDueWorker{Reports: a.Reports})
+	river.AddWorker(w, &report.SnapshotWorker{Reports: a.Reports})
 	var mailer notify.Mailer = notify.Refuse{}
 	if a.Config.SMTPURL != "" {
 		m, err := notify.NewSMTP(a.Config.SMTPURL, a.Config.SMTPFrom)
@@ -74,6 +77,10 @@ func (a *App) newRiver() (*river.Client[pgx.Tx], error) {
 			river.NewPeriodicJob(river.PeriodicInterval(roster.RefreshEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return roster.RefreshArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "roster_refresh", RunOnStart: true}),
+			// At start it catches up the snapshots missed while down.
+			river.NewPeriodicJob(report.SnapshotSchedule{},
+				func() (river.JobArgs, *river.InsertOpts) { return report.SnapshotsDueArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "report_snapshots_due", RunOnStart: true}),
 		}
 	}
 	return river.NewClient(riverpgxv5.New(a.DB.Pool), rc)
