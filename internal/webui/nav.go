@@ -19,7 +19,7 @@ var navs = map[bangfu.Role][][2]string{
 	bangfu.RoleCounselor:  {{"nav.workbench", "/"}, {"nav.group", "/contacts/group"}, {"nav.import", "/import"}, {"nav.escalations", "/escalations"}},
 	bangfu.RoleSupervisor: {{"nav.overview", "/"}, {"nav.review", "/review"}, {"nav.escalations", "/escalations"}, {"nav.counselors", "/counselors"}, {"nav.verify", "/verify"}, {"nav.reports", "/reports"}, {"nav.import", "/import"}},
 	bangfu.RoleProvince:   {{"nav.reports", "/"}, {"nav.review", "/review"}, {"nav.escalations", "/escalations"}},
-	bangfu.RoleAdmin:      {{"nav.users", "/"}, {"nav.schools", "/admin/schools"}, {"nav.settings", "/admin/settings"}, {"nav.jobs", "/admin/jobs"}},
+	bangfu.RoleAdmin:      {{"nav.users", "/"}, {"nav.schools", "/admin/schools"}, {"nav.settings", "/admin/settings"}, {"nav.staffing", "/reports/staffing"}, {"nav.jobs", "/admin/jobs"}},
 }
 
 // navFor returns role's navigation with the item for path marked current.
