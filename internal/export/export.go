@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/bangfu/bangfu"
 )
 
@@ -73,8 +71,9 @@ type Percent float64
 // other value is written as text with fmt.Sprint.
 //
 // Close finishes the file. A caller that stops early (an error) calls
-// Abort instead, which releases the temporary files and writes nothing
-// more; Abort after Close does nothing, so it can be deferred.
+// Abort instead, which writes nothing more: what was written is not a
+// whole file (an XLSX without its directory does not open). Abort after
+// Close does nothing, so it can be deferred.
 type Writer interface {
 	// Sheet starts a sheet called name with a header row.
 	Sheet(name string, headers []string) error
@@ -88,9 +87,9 @@ type Writer interface {
 	Multi() bool
 }
 
-// New returns a writer of format f to w. Nothing reaches w before the
-// first row (CSV) or before Close (XLSX, whose rows wait in temporary
-// files: a workbook is a zip whose parts are written whole).
+// New returns a writer of format f to w. Rows reach w as they are written
+// (through a small buffer); Close writes what ends the file (for XLSX the
+// workbook's other parts and the zip's directory).
 func New(w io.Writer, f Format) Writer {
 	if f == XLSX {
 		return &xlsxWriter{w: w, limit: MaxSheetRows}
@@ -208,146 +207,6 @@ func (c *csvWriter) Abort() { c.cw = nil }
 
 func (c *csvWriter) Multi() bool { return false }
 
-// xlsxWriter writes a workbook with excelize's StreamWriter: each sheet's
-// rows go to a buffer that spills to a temporary file past 16 MiB, and
-// Close zips the parts into w.
-type xlsxWriter struct {
-	w       io.Writer
-	f       *excelize.File
-	sw      *excelize.StreamWriter
-	name    string
-	headers []string
-	part    int // the sheet's number among those of the same table
-	row     int // the last row written on the current sheet
-	percent int // style of Percent cells
-	header  int // style of header cells
-	cells   []any
-	closed  bool
-	limit   int // data rows per sheet
-}
-
-func (x *xlsxWriter) Sheet(name string, headers []string) error {
-	if x.f == nil {
-		x.f = excelize.NewFile()
-		var err error
-		if x.percent, err = x.f.NewStyle(&excelize.Style{NumFmt: 176, CustomNumFmt: ptr("0.0%")}); err != nil {
-			return err
-		}
-		if x.header, err = x.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
-			return err
-		}
-	}
-	if err := x.flush(); err != nil {
-		return err
-	}
-	x.name, x.headers, x.part = name, headers, 0
-	return x.start()
-}
-
-// start opens the next sheet of the current table and writes its headers.
-func (x *xlsxWriter) start() error {
-	x.part++
-	sheet := x.name
-	if x.part > 1 {
-		sheet = fmt.Sprintf("%s (%d)", x.name, x.part)
-	}
-	if x.sw == nil && x.f.SheetCount == 1 && x.f.GetSheetName(0) == "Sheet1" {
-		if err := x.f.SetSheetName("Sheet1", sheet); err != nil {
-			return err
-		}
-	} else if _, err := x.f.NewSheet(sheet); err != nil {
-		return err
-	}
-	sw, err := x.f.NewStreamWriter(sheet)
-	if err != nil {
-		return err
-	}
-	x.sw, x.row = sw, 0
-	if err := sw.SetColWidth(1, max(1, len(x.headers)), 16); err != nil {
-		return err
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	cells := make([]any, len(x.headers))
-	for i, h := range x.headers {
-		cells[i] = excelize.Cell{StyleID: x.header, Value: h}
-	}
-	return x.write(cells)
-}
-
-func (x *xlsxWriter) write(cells []any) error {
-	x.row++
-	cell, err := excelize.CoordinatesToCellName(1, x.row)
-	if err != nil {
-		return err
-	}
-	return x.sw.SetRow(cell, cells)
-}
-
-func (x *xlsxWriter) Row(cells ...any) error {
-	if x.sw == nil {
-		return errors.New("export: a row before a sheet")
-	}
-	if x.row > x.limit {
-		if err := x.flush(); err != nil {
-			return err
-		}
-		if err := x.start(); err != nil {
-			return err
-		}
-	}
-	x.cells = x.cells[:0]
-	for _, v := range cells {
-		switch v := v.(type) {
-		case string:
-			// A string cell is an inline string: text, never a formula.
-			x.cells = append(x.cells, v)
-		case int, int64, float64:
-			x.cells = append(x.cells, v)
-		case Percent:
-			x.cells = append(x.cells, excelize.Cell{StyleID: x.percent, Value: float64(v)})
-		case nil:
-			x.cells = append(x.cells, nil)
-		default:
-			x.cells = append(x.cells, text(v))
-		}
-	}
-	return x.write(x.cells)
-}
-
-func (x *xlsxWriter) flush() error {
-	if x.sw == nil {
-		return nil
-	}
-	sw := x.sw
-	x.sw = nil
-	return sw.Flush()
-}
-
-func (x *xlsxWriter) Close() error {
-	if x.closed || x.f == nil {
-		return nil
-	}
-	x.closed = true
-	defer x.f.Close()
-	if err := x.flush(); err != nil {
-		return err
-	}
-	x.f.SetActiveSheet(0)
-	return x.f.Write(x.w)
-}
-
-func (x *xlsxWriter) Multi() bool { return true }
-
-func (x *xlsxWriter) Abort() {
-	if x.closed || x.f == nil {
-		return
-	}
-	x.closed = true
-	_ = x.f.Close()
-}
-
 func anys(ss []string) []any {
 	out := make([]any, len(ss))
 	for i, s := range ss {
@@ -355,8 +214,6 @@ func anys(ss []string) []any {
 	}
 	return out
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // File is an export ready to be written: its format, its name (without
 // extension) and what it holds. Services return one after checking who

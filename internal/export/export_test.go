@@ -3,8 +3,11 @@ package export
 import (
 	"bytes"
 	"encoding/csv"
+	"io"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
@@ -91,8 +94,8 @@ func TestXLSX(t *testing.T) {
 	require.Equal(t, "=cmd|' /C calc'!A0", rows[1][0])
 }
 
-// TestAbort: a writer stopped early writes nothing more and leaves no
-// temporary file open.
+// TestAbort: a writer stopped early writes nothing more, and what it
+// wrote does not open as a workbook.
 func TestAbort(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
@@ -100,7 +103,56 @@ func TestAbort(t *testing.T) {
 	require.NoError(t, w.Sheet("表", []string{"a"}))
 	require.NoError(t, w.Row("x"))
 	w.Abort()
-	require.Zero(t, b.Len(), "an XLSX workbook is written whole at Close, or not at all")
+	n := b.Len()
 	require.NoError(t, w.Close(), "Close after Abort does nothing")
-	require.Zero(t, b.Len())
+	require.Equal(t, n, b.Len())
+	_, err := excelize.OpenReader(&b)
+	require.Error(t, err, "a cut workbook is no workbook")
+}
+
+// TestXLSXText: text reads back as written — markup characters, line
+// breaks, carriage returns, Chinese — characters XML cannot hold are
+// replaced, and a cell stops at Excel's 32,767 characters.
+func TestXLSXText(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	w := New(&b, XLSX)
+	long := strings.Repeat("长", maxText+10)
+	require.NoError(t, w.Sheet(`台账 <"&">`, []string{"值"}))
+	for _, v := range []string{`<b>&amp;"'</b>`, "第一行\n第二行", "a\rb", "x\x01y\xffz", long} {
+		require.NoError(t, w.Row(v))
+	}
+	require.NoError(t, w.Close())
+	f, err := excelize.OpenReader(&b)
+	require.NoError(t, err)
+	defer f.Close()
+	require.Equal(t, []string{`台账 <"&">`}, f.GetSheetList())
+	rows, err := f.GetRows(`台账 <"&">`)
+	require.NoError(t, err)
+	require.Equal(t, `<b>&amp;"'</b>`, rows[1][0])
+	require.Equal(t, "第一行\n第二行", rows[2][0])
+	require.Equal(t, "a\rb", rows[3][0])
+	require.Equal(t, "x\uFFFDy\uFFFDz", rows[4][0])
+	require.Equal(t, maxText, utf8.RuneCountInString(rows[5][0]))
+}
+
+// BenchmarkXLSX writes a sheet of 100,000 rows of 17 cells, like the
+// ledger's graduates, to nowhere.
+func BenchmarkXLSX(b *testing.B) {
+	row := []any{"广东某职业技术学院", "信息工程学院", "李明", "2026123456", "440***********1234", "本科", 2026, "低保家庭",
+		"王老师", "岗位推荐（进行中）；就业指导（已完成）", 3, 2, time.Date(2026, 6, 1, 9, 0, 0, 0, bangfu.Shanghai), "80 升学", "已核实", true, "已落实"}
+	for b.Loop() {
+		w := New(io.Discard, XLSX)
+		if err := w.Sheet("帮扶台账", make([]string, len(row))); err != nil {
+			b.Fatal(err)
+		}
+		for range 100000 {
+			if err := w.Row(row...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -53,7 +53,7 @@ type ExportFilter struct {
 //
 // The file streams: rows are read from one statement per sheet inside a
 // read-only, repeatable-read transaction (both sheets see the same
-// moment) and written as they come, so its size does not bound memory.
+// moment) and written as they come, so memory does not grow with its size.
 func (s *Service) Export(ctx context.Context, a bangfu.Actor, f ExportFilter, format export.Format) (*export.File, error) {
 	var p bangfu.Problems
 	if f.GraduationYear != 0 && (f.GraduationYear < 2000 || f.GraduationYear > 2100) {
@@ -145,10 +145,9 @@ func (x exporter) window(w *postgres.Where) string {
 // department, then student number.
 const graduateOrder = `ORDER BY s.school_id, s.department_id NULLS FIRST, s.student_number`
 
+// graduates writes the sheet of graduates. Its statement runs before the
+// sheet starts, so that a failing one is an error response, not a cut file.
 func (x exporter) graduates(ctx context.Context, tx pgx.Tx, w export.Writer) error {
-	if err := w.Sheet("帮扶台账", GraduateHeaders); err != nil {
-		return err
-	}
 	q := x.where(x.today.Time()) // $1: today, for the hardships that count
 	cond := q.String()
 	counts := `s.contacts_count, s.referrals_count, s.last_contact_at`
@@ -180,6 +179,9 @@ func (x exporter) graduates(ctx context.Context, tx pgx.Tx, w export.Writer) err
 		return err
 	}
 	defer rows.Close()
+	if err := w.Sheet("帮扶台账", GraduateHeaders); err != nil {
+		return err
+	}
 	masked := policy.Masked(x.a)
 	var (
 		school, dept, name, number, idMasked, level, counselor, caseStatus string
@@ -245,9 +247,6 @@ func measureText(ms []string) string {
 }
 
 func (x exporter) entries(ctx context.Context, tx pgx.Tx, w export.Writer) error {
-	if err := w.Sheet("台账记录", EntryHeaders); err != nil {
-		return err
-	}
 	q := x.where()
 	cond := q.String()
 	win := x.window(q)
@@ -265,6 +264,9 @@ func (x exporter) entries(ctx context.Context, tx pgx.Tx, w export.Writer) error
 		return err
 	}
 	defer rows.Close()
+	if err := w.Sheet("台账记录", EntryHeaders); err != nil {
+		return err
+	}
 	masked := policy.Masked(x.a)
 	var (
 		school, dept, name, number, kind, channel, summary, next, visibility string

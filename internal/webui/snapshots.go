@@ -20,10 +20,10 @@ import (
 // province staff the province's and any school's.
 
 type snapshotsData struct {
-	Period   string
-	SchoolID int64
-	Schools  []directory.School
-	Items    []report.SnapshotHead
+	Period    string
+	SchoolID  int64
+	Schools   []directory.School
+	Items     []report.SnapshotHead
 	Trend     template.HTML
 	Downloads []download
 	From      bangfu.Date
