@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -83,7 +84,7 @@ func (x *xlsxWriter) startSheet() error {
 		name = string(r[:31])
 	}
 	x.sheets = append(x.sheets, name)
-	f, err := x.zw.Create(fmt.Sprintf("xl/worksheets/sheet%d.xml", len(x.sheets)))
+	f, err := x.create(fmt.Sprintf("xl/worksheets/sheet%d.xml", len(x.sheets)))
 	if err != nil {
 		return err
 	}
@@ -299,7 +300,7 @@ func (x *xlsxWriter) Close() error {
 		{"[Content_Types].xml", types},
 	}
 	for _, p := range parts {
-		f, err := x.zw.Create(p.name)
+		f, err := x.create(p.name)
 		if err != nil {
 			return err
 		}
@@ -308,6 +309,11 @@ func (x *xlsxWriter) Close() error {
 		}
 	}
 	return x.zw.Close()
+}
+
+// create starts the compressed zip entry name, dated now.
+func (x *xlsxWriter) create(name string) (io.Writer, error) {
+	return x.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
 }
 
 func (x *xlsxWriter) Multi() bool { return true }
