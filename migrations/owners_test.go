@@ -52,6 +52,9 @@ var owners = map[string]string{
 	"notify_digest_runs": "internal/notify",
 	"notify_deliveries":  "internal/notify",
 	"notify_attempts":    "internal/notify",
+
+	"report_snapshots": "internal/report",
+	"school_staffing":  "internal/report",
 }
 
 // exempt are trees that write tables for a reason of their own: the

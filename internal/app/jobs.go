@@ -12,6 +12,7 @@ import (
 	"github.com/bangfu/bangfu/internal/followup"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/notify"
+	"github.com/bangfu/bangfu/internal/report"
 	"github.com/bangfu/bangfu/internal/roster"
 )
 
@@ -26,6 +27,8 @@ func (a *App) Workers() (*river.Workers, error) {
 	river.AddWorker(w, &roster.BuildWorker{Roster: a.Roster})
 	river.AddWorker(w, &roster.RefreshWorker{Roster: a.Roster})
 	river.AddWorker(w, &roster.DeliverWorker{Roster: a.Roster})
+	river.AddWorker(w, &report.SnapshotsDueWorker{Reports: a.Reports})
+	river.AddWorker(w, &report.SnapshotWorker{Reports: a.Reports})
 	river.AddWorker(w, &notify.EmailWorker{DB: a.DB, Mailer: a.Notify.Mailer, Notify: a.Notify})
 	river.AddWorker(w, &notify.DeliverWorker{Notify: a.Notify})
 	river.AddWorker(w, &notify.DigestWorker{Notify: a.Notify})
@@ -73,6 +76,10 @@ func (a *App) newRiver() (*river.Client[pgx.Tx], error) {
 			river.NewPeriodicJob(notify.EveryMinutes{N: 5},
 				func() (river.JobArgs, *river.InsertOpts) { return notify.DigestArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "notify_digest", RunOnStart: true}),
+			// At start it catches up the snapshots missed while down.
+			river.NewPeriodicJob(report.SnapshotSchedule{},
+				func() (river.JobArgs, *river.InsertOpts) { return report.SnapshotsDueArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "report_snapshots_due", RunOnStart: true}),
 		}
 	}
 	return river.NewClient(riverpgxv5.New(a.DB.Pool), rc)

@@ -93,12 +93,14 @@ const (
 	Reopens
 )
 
-// SetDestination records the graduate's current destination record and
-// applies effect to the case. It returns the case's move (From == To when
-// the status stayed); the caller runs its case hook on a move.
+// SetDestination records the graduate's current destination record (not
+// yet verified) and applies effect to the case. It returns the case's move
+// (From == To when the status stayed); the caller runs its case hook on a
+// move.
 func SetDestination(ctx context.Context, tx pgx.Tx, studentID, destinationID int64, code string, effect DestinationEffect, at time.Time) (CaseChange, error) {
 	c := CaseChange{StudentID: studentID}
-	err := tx.QueryRow(ctx, `UPDATE students s SET destination_id = $2, destination_code = $3, updated_at = $4, version = s.version + 1,
+	err := tx.QueryRow(ctx, `UPDATE students s SET destination_id = $2, destination_code = $3, destination_verified = false,
+			updated_at = $4, version = s.version + 1,
 			status = CASE WHEN $5 = 1 AND s.status IN ('open', 'active') THEN 'placed'
 			              WHEN $5 = 2 AND s.status = 'placed' THEN 'active' ELSE s.status END,
 			activated_at = CASE WHEN $5 = 2 AND s.status = 'placed' THEN coalesce(s.activated_at, $4) ELSE s.activated_at END
@@ -107,13 +109,14 @@ func SetDestination(ctx context.Context, tx pgx.Tx, studentID, destinationID int
 	return c, err
 }
 
-// PlaceIfOpen applies effect to the case when its destination is verified
-// (Places makes an open or active case placed) and touches the file either
-// way. It returns the case's move, like SetDestination.
+// PlaceIfOpen records that the graduate's current destination is verified
+// (the report counts it as placed from now on, docs/domain.md), applies
+// effect to the case (Places makes an open or active case placed) and
+// touches the file. It returns the case's move, like SetDestination.
 func PlaceIfOpen(ctx context.Context, tx pgx.Tx, studentID int64, effect DestinationEffect, at time.Time) (CaseChange, error) {
 	c := CaseChange{StudentID: studentID}
 	err := tx.QueryRow(ctx, `UPDATE students s SET status = CASE WHEN $2 = 1 AND s.status IN ('open', 'active') THEN 'placed' ELSE s.status END,
-			updated_at = $3, version = s.version + 1
+			destination_verified = true, updated_at = $3, version = s.version + 1
 		FROM (SELECT status FROM students WHERE id = $1) o
 		WHERE s.id = $1 RETURNING o.status, s.status`, studentID, int(effect), at).Scan(&c.From, &c.To)
 	return c, err

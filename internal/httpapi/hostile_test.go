@@ -181,6 +181,7 @@ func (w *hostileWorld) validBodies() map[string]any {
 			"referral": map[string]any{"employer": "某公司", "credit_code": "9144030071526726XG", "position": "技术员", "outcome": "面试"}}},
 		"PUT /api/v1/students/:id/destination": map[string]any{"code": "10", "employer": "某公司", "credit_code": "9144030071526726XG",
 			"position": "技术员", "region": "广州", "proof_kind": "employment_agreement", "proof_ref": "HT-1", "note": "已签约"},
+		"PUT /api/v1/schools/:id/staffing/:year":   map[string]any{"staff": 3},
 		"POST /api/v1/escalations/:id/acknowledge": map[string]any{"note": "在跟进"},
 		"POST /api/v1/escalations/:id/resolve":     map[string]any{"note": "已联系"},
 		"POST /login":                              map[string]any{"username": w.users[bangfu.RoleCounselor].Username, "password": "wrong password", "next": "/"},

@@ -111,6 +111,7 @@ type summaryJSON struct {
 	Overall struct {
 		Graduates   int     `json:"graduates"`
 		Placed      int     `json:"placed"`
+		Pending     int     `json:"pending_verification"`
 		Rate        float64 `json:"rate"`
 		MeetsTarget bool    `json:"meets_target"`
 	} `json:"overall"`
@@ -149,6 +150,12 @@ func TestReportSummary(t *testing.T) {
 		ProofKind: "labor_contract", ProofRef: "HT-1"})
 	set(cl.counselor, waiting, destination.Input{Code: "70"})
 	set(elsewhereCounselor, studying, destination.Input{Code: "80", ProofKind: "admission_notice", ProofRef: "LQ-1"})
+	// Only a verified destination places: the supervisor verifies one;
+	// the other school's stays reported, 待核实.
+	var current int64
+	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT destination_id FROM students WHERE id = $1`, placed.ID).Scan(&current))
+	_, err := env.App.Destinations.Verify(ctx, cl.supervisor.Actor(), placed.ID, current)
+	require.NoError(t, err)
 	h, err := env.App.Graduates.AddHardship(ctx, cl.counselor.Actor(), placed.ID, graduate.HardshipInput{Category: "dibao", EvidenceType: "低保证", IssuingAuthority: "民政局"})
 	require.NoError(t, err)
 	_, err = env.App.Graduates.VerifyHardship(ctx, cl.supervisor.Actor(), placed.ID, h.ID, graduate.Verification{})
@@ -184,7 +191,8 @@ func TestReportSummary(t *testing.T) {
 	prov := summary(cl.province, "")
 	require.Equal(t, "province", prov.Scope)
 	require.Equal(t, 4, prov.Overall.Graduates)
-	require.Equal(t, 2, prov.Overall.Placed)
+	require.Equal(t, 1, prov.Overall.Placed, "the verified destination only")
+	require.Equal(t, 1, prov.Overall.Pending, "the other school's 80 waits for verification, apart from the rate")
 	require.Len(t, prov.BySchool, 2)
 	require.Len(t, summary(cl.province, fmt.Sprintf("?school_id=%d", cl.other.ID)).BySchool, 1)
 

@@ -53,6 +53,12 @@ const (
 	EscalationsAct  Action = "escalations:act"
 	LedgerReview    Action = "ledger:review"
 	ReportsRead     Action = "reports:read"
+	// Statistics over time and exports (issue 13): snapshots (周报/月报),
+	// the 1:500 staffing check and the ledger export.
+	SnapshotsRead Action = "snapshots:read"
+	StaffingRead  Action = "staffing:read"
+	StaffingWrite Action = "staffing:write"
+	LedgerExport  Action = "ledger:export"
 
 	// The 宏志助航 training roster (internal/roster).
 	RosterManage   Action = "roster:manage"
@@ -115,6 +121,10 @@ var table = map[Action][]bangfu.Role{
 	EscalationsAct:  {counselor, supervisor, province},
 	LedgerReview:    {counselor, supervisor, province},
 	ReportsRead:     {counselor, supervisor, province},
+	SnapshotsRead:   {supervisor, province},
+	StaffingRead:    {supervisor, province, admin},
+	StaffingWrite:   {supervisor, admin},
+	LedgerExport:    {counselor, supervisor, province},
 
 	// Admin keeps bases and cohorts and sees whole rosters and deliveries;
 	// school staff see their part; base staff see their cohorts' confirmed

@@ -2,23 +2,22 @@ package roster
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/audit"
+	"github.com/bangfu/bangfu/internal/export"
 )
 
 // Export formats.
 const (
-	CSV  = "csv"
-	XLSX = "xlsx"
+	CSV  = string(export.CSV)
+	XLSX = string(export.XLSX)
 )
 
 // ExportHeaders are the columns of an export, in Chinese.
@@ -32,12 +31,7 @@ type Export struct {
 }
 
 // ContentType is the export's media type.
-func (e *Export) ContentType() string {
-	if e.Format == XLSX {
-		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	return "text/csv; charset=utf-8"
-}
+func (e *Export) ContentType() string { return export.Format(e.Format).ContentType() }
 
 // Rows is the number of places exported.
 func (e *Export) Rows() int { return len(e.rows) }
@@ -83,90 +77,26 @@ func (s *Service) Export(ctx context.Context, a bangfu.Actor, id int64, format s
 	return e, err
 }
 
-// WriteTo writes the export: CSV in UTF-8 with a byte-order mark (so that
-// Excel reads it as UTF-8), or an XLSX workbook written with excelize's
-// StreamWriter. A cell that a spreadsheet would take for a formula (it
-// starts with = + - @, a tab or a carriage return) is written as text: in
-// CSV with a leading apostrophe, in XLSX as an inline string, never a
-// formula.
+// WriteTo writes the export (internal/export): CSV in UTF-8 with a
+// byte-order mark, or an XLSX workbook; a cell a spreadsheet would take
+// for a formula is written as text.
 func (e *Export) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
-	var err error
-	if e.Format == XLSX {
-		err = e.writeXLSX(cw)
-	} else {
-		err = e.writeCSV(cw)
-	}
-	return cw.n, err
-}
-
-func (e *Export) writeCSV(w io.Writer) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	if err := cw.Write(ExportHeaders); err != nil {
-		return err
+	out := export.New(cw, export.Format(e.Format))
+	defer out.Abort()
+	if err := out.Sheet("名单", ExportHeaders); err != nil {
+		return cw.n, err
 	}
 	for _, r := range e.rows {
-		safe := make([]string, len(r))
+		cells := make([]any, len(r))
 		for i, v := range r {
-			safe[i] = NeutralizeCSV(v)
+			cells[i] = v
 		}
-		if err := cw.Write(safe); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// NeutralizeCSV returns v so that a spreadsheet opening the CSV shows it
-// as text: a value starting with = + - @, a tab or a carriage return gets
-// a leading apostrophe.
-func NeutralizeCSV(v string) string {
-	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r') {
-		return "'" + v
-	}
-	return v
-}
-
-func (e *Export) writeXLSX(w io.Writer) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	const sheet = "名单"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return err
-	}
-	row := func(n int, vals []string) error {
-		cells := make([]any, len(vals))
-		for i, v := range vals {
-			// A string cell is an inline string: text, never a formula.
-			cells[i] = excelize.Cell{Value: v}
-		}
-		cell, err := excelize.CoordinatesToCellName(1, n)
-		if err != nil {
-			return err
-		}
-		return sw.SetRow(cell, cells)
-	}
-	if err := row(1, ExportHeaders); err != nil {
-		return err
-	}
-	for i, r := range e.rows {
-		if err := row(i+2, r); err != nil {
-			return err
+		if err := out.Row(cells...); err != nil {
+			return cw.n, err
 		}
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return f.Write(w)
+	return cw.n, out.Close()
 }
 
 type countWriter struct {

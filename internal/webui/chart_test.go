@@ -76,3 +76,57 @@ func percent(t *testing.T, v string) float64 {
 	require.NoError(t, err)
 	return f
 }
+
+// TestTrendChart: the SVG is well-formed and names itself, draws a point
+// per period at its rate and a line between each two, the targets as
+// horizontal lines, and escapes every label.
+func TestTrendChart(t *testing.T) {
+	t.Parallel()
+	ch := TrendChart{ID: "trend", Title: `周报 <script>`, Desc: "5/4 16.7%",
+		Points:  []TrendPoint{{Label: "5/4", Rate: 0.167}, {Label: "<b>5/11</b>", Rate: 0.5}, {Label: "5/18", Rate: 0.75, Meets: true}},
+		Targets: []Target{{Label: "7月 70%", Rate: 0.7}, {Label: "12月 90%", Rate: 0.9}},
+	}
+	svg := string(ch.SVG())
+	require.NotContains(t, svg, "<script>")
+	require.NotContains(t, svg, "<b>")
+	var doc struct {
+		Title   string `xml:"title"`
+		Circles []struct {
+			Class string `xml:"class,attr"`
+			CX    string `xml:"cx,attr"`
+			CY    string `xml:"cy,attr"`
+		} `xml:"circle"`
+		Lines []struct {
+			Class string `xml:"class,attr"`
+			Y1    string `xml:"y1,attr"`
+		} `xml:"line"`
+		Texts []string `xml:"text"`
+	}
+	require.NoError(t, xml.Unmarshal([]byte(svg), &doc))
+	require.Equal(t, `周报 <script>`, doc.Title)
+	require.Len(t, doc.Circles, 3)
+	var xs, ys []float64
+	for _, c := range doc.Circles {
+		xs = append(xs, percent(t, c.CX))
+		y, err := strconv.ParseFloat(c.CY, 64)
+		require.NoError(t, err)
+		ys = append(ys, y)
+	}
+	require.True(t, xs[0] < xs[1] && xs[1] < xs[2], "periods left to right")
+	require.InDeltaSlice(t, []float64{trendTop + (1-0.167)*trendHeight, trendTop + 0.5*trendHeight, trendTop + 0.25*trendHeight}, ys, 0.1)
+	require.Equal(t, "point meets", doc.Circles[2].Class)
+	var segments, targets int
+	for _, l := range doc.Lines {
+		switch {
+		case l.Class == "trend-line":
+			segments++
+		case strings.HasPrefix(l.Class, "target"):
+			targets++
+			y, _ := strconv.ParseFloat(l.Y1, 64)
+			require.Contains(t, []float64{trendTop + 0.3*trendHeight, trendTop + 0.1*trendHeight}, y)
+		}
+	}
+	require.Equal(t, 2, segments)
+	require.Equal(t, 2, targets)
+	require.Contains(t, doc.Texts, "<b>5/11</b>", "labels read as written")
+}

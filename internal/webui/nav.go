@@ -19,7 +19,7 @@ var navs = map[bangfu.Role][][2]string{
 	bangfu.RoleCounselor:  {{"nav.workbench", "/"}, {"nav.group", "/contacts/group"}, {"nav.import", "/import"}, {"nav.escalations", "/escalations"}},
 	bangfu.RoleSupervisor: {{"nav.overview", "/"}, {"nav.review", "/review"}, {"nav.escalations", "/escalations"}, {"nav.counselors", "/counselors"}, {"nav.verify", "/verify"}, {"nav.reports", "/reports"}, {"nav.import", "/import"}, {"nav.training", "/cohorts"}},
 	bangfu.RoleProvince:   {{"nav.reports", "/"}, {"nav.review", "/review"}, {"nav.escalations", "/escalations"}},
-	bangfu.RoleAdmin:      {{"nav.users", "/"}, {"nav.schools", "/admin/schools"}, {"nav.bases", "/admin/bases"}, {"nav.cohorts", "/cohorts"}, {"nav.settings", "/admin/settings"}, {"nav.deliveries", "/admin/deliveries"}, {"nav.jobs", "/admin/jobs"}},
+	bangfu.RoleAdmin:      {{"nav.users", "/"}, {"nav.schools", "/admin/schools"}, {"nav.bases", "/admin/bases"}, {"nav.cohorts", "/cohorts"}, {"nav.settings", "/admin/settings"}, {"nav.staffing", "/reports/staffing"}, {"nav.deliveries", "/admin/deliveries"}, {"nav.jobs", "/admin/jobs"}},
 	bangfu.RoleBase:       {{"nav.trainees", "/"}, {"nav.cohorts", "/cohorts"}},
 }
 

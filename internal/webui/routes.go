@@ -38,6 +38,7 @@ func (ui *UI) routes() {
 	r.Page(POST, "/verify/destinations/:id", policy.DestinationVerify, ui.verifyDestination)
 	r.Page(POST, "/verify/hardships/:id/:hid", policy.HardshipsVerify, ui.verifyHardship)
 	r.Page(GET, "/reports", policy.ReportsRead, ui.reports)
+	ui.statisticsRoutes()
 	// Admin (the user list is their home).
 	r.Page(GET, "/admin/users/new", policy.UsersManage, ui.newUserPage)
 	r.Page(POST, "/admin/users", policy.UsersManage, ui.createUser)

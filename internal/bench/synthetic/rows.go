@@ -75,7 +75,8 @@ var studentColumns = []string{"id", "school_id", "department_id", "student_numbe
 	"id_number_masked", "major", "education_level", "graduation_year", "phone", "email", "intention_industry", "intention_region",
 	"intention_job_type", "skills", "certificates", "accommodations_sealed", "counselor_id", "status", "activated_at", "consent",
 	"consent_at", "version", "created_at", "updated_at", "ledger_seq", "ledger_head", "contacts_count", "referrals_count",
-	"last_contact_at", "next_followup_on", "overdue", "plan_revision", "destination_id", "destination_code", "followup_scheduled_at"}
+	"last_contact_at", "next_followup_on", "overdue", "plan_revision", "destination_id", "destination_code", "followup_scheduled_at",
+	"destination_verified"}
 
 // copyStudents writes the graduates' files, after the ledger pass has
 // recorded each chain's head and counts.
@@ -126,6 +127,7 @@ func (l *loader) copyStudents(ctx context.Context) error {
 				consentAt = at(g.clampPast(s.created + r.Int64N(10*day)))
 			}
 			var counselor, destination, code, next, scheduled any
+			verified := false
 			version, updated := 1, s.created
 			if s.counselor >= 0 {
 				counselor = g.users[s.counselor].id
@@ -136,6 +138,8 @@ func (l *loader) copyStudents(ctx context.Context) error {
 			}
 			if s.code >= 0 {
 				destination, code = destID, codes[s.code]
+				recs := g.destinations(i)
+				verified = recs[len(recs)-1].status == "verified"
 				destID++
 				version++
 				updated = max(updated, s.entered)
@@ -164,7 +168,7 @@ func (l *loader) copyStudents(ctx context.Context) error {
 				pick(r, d.majors), levels[s.level], g.year, id.phone, id.email, intention[0], intention[1], intention[2],
 				sk, certs, acc, counselor, s.statusName(), atPtr(s.activated), consent, consentAt, version,
 				at(s.created), at(updated), s.seq, s.head[:s.headLen()], s.contacts, s.referrals, atPtr(s.lastContact), next, overdue,
-				revisions, destination, code, scheduled,
+				revisions, destination, code, scheduled, verified,
 			})
 		}
 		return rows

@@ -202,7 +202,7 @@ func TestGenerate(t *testing.T) {
 	t.Run("destinations", func(t *testing.T) {
 		require.Zero(t, q(`SELECT count(*) FROM students s LEFT JOIN destinations d ON d.id = s.destination_id
 			WHERE (s.destination_id IS NULL) <> (s.destination_code IS NULL) OR d.student_id <> s.id OR d.code <> s.destination_code
-			   OR d.superseded_at IS NOT NULL`))
+			   OR d.superseded_at IS NOT NULL OR s.destination_verified <> (d.status IS NOT DISTINCT FROM 'verified')`))
 		require.Zero(t, q(`SELECT count(*) FROM destinations d JOIN students s ON s.id = d.student_id
 			WHERE d.id <> s.destination_id AND (d.superseded_at IS NULL OR d.id > s.destination_id)`))
 		require.Zero(t, q(`SELECT count(*) FROM destinations d JOIN users u ON u.id = d.entered_by

@@ -6,6 +6,7 @@ package request
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,24 @@ func PathInt(c echo.Context, name, what string) (int, error) {
 		return 0, bangfu.NotFound(what)
 	}
 	return int(n), nil
+}
+
+// ExportTimeout bounds the work of one file export: far longer than a
+// request's (BANGFU_REQUEST_TIMEOUT), since a province's ledger is large.
+const ExportTimeout = 15 * time.Minute
+
+// ExportContext returns the context a file export runs in: it ends when
+// the client goes away or after ExportTimeout, but not at the request
+// timeout. The caller calls the returned function when done.
+func ExportContext(c echo.Context) (context.Context, func()) {
+	req := c.Request().Context()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req), ExportTimeout)
+	stop := context.AfterFunc(req, func() {
+		if !errors.Is(req.Err(), context.DeadlineExceeded) {
+			cancel()
+		}
+	})
+	return ctx, func() { stop(); cancel() }
 }
 
 // Invalid returns an invalid error naming one field and its problem.
@@ -186,6 +205,22 @@ func (q *Query) Time(name string) *time.Time {
 	}
 	q.Problems.Add(name, "must be a date like 2026-07-31 or a time like 2026-07-31T09:00:00+08:00")
 	return nil
+}
+
+// Date returns parameter name as a calendar day (2026-07-31), or nil when
+// absent.
+func (q *Query) Date(name string) *bangfu.Date {
+	v := q.c.QueryParam(name)
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil || t.Year() < 2000 || t.Year() > 2100 {
+		q.Problems.Add(name, "must be a date like 2026-07-31")
+		return nil
+	}
+	d := bangfu.DateFromDB(t)
+	return &d
 }
 
 // Page returns the limit and cursor parameters.

@@ -6,12 +6,15 @@ package response
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/export"
 )
 
 // statuses maps each domain error code to its one HTTP status.
@@ -127,6 +130,48 @@ func WriteError(c echo.Context, p Problem) error {
 // SetETag sets the ETag of a versioned record: its version, quoted.
 func SetETag(c echo.Context, version int) {
 	c.Response().Header().Set("ETag", `"`+strconv.Itoa(version)+`"`)
+}
+
+// Download sends f as an attachment. Its status and headers go out with
+// the first bytes of the file, so a failure before then (a database that
+// fails before the first row, an XLSX workbook that is written whole at
+// the end) is an ordinary error response. A failure after them is logged
+// and the connection cut (http.ErrAbortHandler): a client must never take
+// half a file for a whole one.
+func Download(c echo.Context, f *export.File, log *slog.Logger) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, f.Format.ContentType())
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": f.Filename()}))
+	NoStore(c)
+	out := &lazyBody{c: c}
+	err := f.Send(out)
+	switch {
+	case err == nil && !out.started:
+		return c.NoContent(http.StatusOK)
+	case err == nil:
+		return nil
+	case !out.started:
+		h.Del(echo.HeaderContentDisposition)
+		h.Del(echo.HeaderContentType)
+		h.Del("Cache-Control")
+		return err
+	}
+	log.Error("download cut short", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "error", err)
+	panic(http.ErrAbortHandler)
+}
+
+// lazyBody writes the status with the first bytes of the body.
+type lazyBody struct {
+	c       echo.Context
+	started bool
+}
+
+func (l *lazyBody) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.c.Response().WriteHeader(http.StatusOK)
+	}
+	return l.c.Response().Write(p)
 }
 
 // NoStore forbids caches to keep the response (tokens, clear values).
