@@ -251,12 +251,15 @@ func Drop(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 
 // Timing summarises the latencies of one operation.
 type Timing struct {
-	Name     string
-	N        int
-	Median   time.Duration
-	P95      time.Duration
-	Mean     time.Duration
-	Failures int
+	Name   string
+	N      int
+	Median time.Duration
+	P95    time.Duration
+	Mean   time.Duration
+	// WALMin and WALMedian are the WAL bytes the server wrote during one
+	// operation (appends only): the minimum is the one least likely to
+	// include other sessions' writes.
+	WALMin, WALMedian int64
 }
 
 func summarise(name string, ds []time.Duration) Timing {
@@ -402,9 +405,13 @@ func Run(ctx context.Context, pool *pgxpool.Pool, o Options, w io.Writer) (Resul
 	}
 	res.Timings = append(res.Timings, timings...)
 	fmt.Fprintln(w, "\nlatency (warm cache; each operation alternates between the tables, same graduates and schools):")
-	fmt.Fprintf(w, "  %-34s %6s %9s %9s %9s\n", "operation", "n", "median", "p95", "mean")
+	fmt.Fprintf(w, "  %-38s %6s %9s %9s %9s\n", "operation", "n", "median", "p95", "mean")
 	for _, t := range res.Timings {
-		fmt.Fprintf(w, "  %-34s %6d %9s %9s %9s\n", t.Name, t.N, ms(t.Median), ms(t.P95), ms(t.Mean))
+		fmt.Fprintf(w, "  %-38s %6d %9s %9s %9s", t.Name, t.N, ms(t.Median), ms(t.P95), ms(t.Mean))
+		if t.WALMedian > 0 {
+			fmt.Fprintf(w, "   WAL per append: min %d B, median %d B", t.WALMin, t.WALMedian)
+		}
+		fmt.Fprintln(w)
 	}
 
 	g := grads[0]
@@ -548,9 +555,14 @@ func appends(ctx context.Context, pool *pgxpool.Pool, s string, gs []graduate) (
 	tables := []string{"flat", "parted"}
 	ds := make([][]time.Duration, len(tables))
 	now := time.Now().Truncate(time.Microsecond)
+	wal := make([][]int64, len(tables))
 	for i, g := range gs {
 		for k := range tables {
 			t := tables[(k+i)%len(tables)]
+			var from string
+			if err := conn.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&from); err != nil {
+				return nil, err
+			}
 			start := time.Now()
 			err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 				var seq int
@@ -568,9 +580,19 @@ func appends(ctx context.Context, pool *pgxpool.Pool, s string, gs []graduate) (
 				return nil, fmt.Errorf("append to %s: %w", t, err)
 			}
 			ds[(k+i)%len(tables)] = append(ds[(k+i)%len(tables)], time.Since(start))
+			var bytes int64
+			if err := conn.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint`, from).Scan(&bytes); err != nil {
+				return nil, err
+			}
+			wal[(k+i)%len(tables)] = append(wal[(k+i)%len(tables)], bytes)
 		}
 	}
-	return []Timing{summarise("append: flat", ds[0]), summarise("append: parted", ds[1])}, nil
+	out := []Timing{summarise("append: flat", ds[0]), summarise("append: parted", ds[1])}
+	for i := range out {
+		slices.Sort(wal[i])
+		out[i].WALMin, out[i].WALMedian = wal[i][0], wal[i][len(wal[i])/2]
+	}
+	return out, nil
 }
 
 var partitionRef = regexp.MustCompile(`\bparted_(\d{4})\b`)
