@@ -18,8 +18,8 @@ func partitionCmd(ctx context.Context, args []string) error {
 	db := fs.String("db", defaultDB(), "a seeded bench database (BENCH_DATABASE_URL, else DATABASE_URL); only the scratch schema is written")
 	o := partition.Options{}
 	fs.StringVar(&o.Schema, "schema", d.Schema, "the scratch schema (dropped and created again; dropped at the end unless --keep)")
-	fs.IntVar(&o.SchoolEvery, "school-every", d.SchoolEvery, "copy the ledgers of the schools whose id is a multiple of this (1: all)")
-	fs.IntVar(&o.Years, "years", d.Years, "graduation years the copy spreads the graduates over")
+	fs.IntVar(&o.SchoolEvery, "school-every", d.SchoolEvery, "take the ledgers of the schools whose id is a multiple of this (1: all)")
+	fs.IntVar(&o.Years, "years", d.Years, "graduation years to spread the graduates over")
 	fs.IntVar(&o.Reads, "reads", d.Reads, "graduates whose ledger is read from each copy")
 	fs.IntVar(&o.Reviews, "reviews", d.Reviews, "review pages read from each copy")
 	fs.IntVar(&o.Appends, "appends", d.Appends, "appends to each copy")
