@@ -10,6 +10,7 @@
 //	bangfu-bench graduates --db URL     print how many graduates the database holds
 //	bangfu-bench vacuum --db URL        VACUUM ANALYZE: settle the database before measuring
 //	bangfu-bench explain --db URL       EXPLAIN ANALYZE the key queries (for docs/performance.md)
+//	bangfu-bench partition --db URL     the ledger partitioned by graduation year against one table (docs/scaling.md)
 //
 // Flags default to BENCH_* environment variables (see `bangfu-bench run --help`).
 package main
@@ -66,7 +67,8 @@ Usage:
   bangfu-bench floor --addr A --db URL   serve the floor: the same SQL on bare net/http (started by run)
   bangfu-bench graduates --db URL        print how many graduates the database holds
   bangfu-bench explain --db URL          print EXPLAIN ANALYZE of the key queries
-  bangfu-bench vacuum --db URL           VACUUM ANALYZE: settle the database before measuring`)
+  bangfu-bench vacuum --db URL           VACUUM ANALYZE: settle the database before measuring
+  bangfu-bench partition --db URL        the ledger partitioned by graduation year against one table, in a scratch schema`)
 }
 
 func run(ctx context.Context, args []string) error {
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string) error {
 		return vacuum(ctx, args[1:])
 	case "explain":
 		return explain(ctx, args[1:])
+	case "partition":
+		return partitionCmd(ctx, args[1:])
 	}
 	usage()
 	return fmt.Errorf("unknown command %q", args[0])
