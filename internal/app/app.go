@@ -102,6 +102,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DatabaseReadURL != "" {
+		if err := db.AttachReplica(ctx, cfg.DatabaseReadURL, cfg.DBMaxConns, cfg.DatabaseReadMaxLag); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	a := &App{Config: cfg, Log: log, DB: db, Clock: opts.Clock, workers: opts.Workers}
 	a.Tokens = auth.NewTokens(cfg.TokenIssuer, cfg.TokenAudience, cfg.AccessTokenTTL, cfg.SigningKey, cfg.VerifyKeys, opts.Clock)
 	a.Directory = &directory.Service{DB: db, Clock: opts.Clock, PasswordParams: pw}
@@ -168,6 +174,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		postgres.NewJobCollector(db.Pool),
 	)
 	a.Metrics.MustRegister(a.AuditReads.Collectors()...)
+	a.Metrics.MustRegister(db.Collectors()...)
 	if a.jobsUI, err = riverui.NewHandler(&riverui.HandlerOpts{
 		Endpoints: riverui.NewEndpoints(a.River, nil),
 		Logger:    log,
@@ -246,7 +253,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 				}
 				return fmt.Errorf("start river UI: %w", err)
 			}
-			srv := &http.Server{Handler: a.Router.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+			srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 			servers = append(servers, srv)
 			go func() { errc <- serveHTTP(srv, ln) }()
 			a.Log.Info("serving HTTP", "addr", ln.Addr().String())
@@ -299,6 +306,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.Log.Info("stopped")
 	return serveErr
+}
+
+// Handler is what the process serves on BANGFU_ADDR: the router, behind
+// the read-your-writes stamp when reads may go to a replica.
+func (a *App) Handler() http.Handler {
+	return a.DB.ReadYourWrites(a.Router.Handler())
 }
 
 func serveHTTP(srv *http.Server, ln net.Listener) error {

@@ -39,6 +39,13 @@ type Config struct {
 	DatabaseURL string
 	// DBMaxConns caps the connection pool of one process.
 	DBMaxConns int32
+	// DatabaseReadURL, when set, is a streaming replica of DatabaseURL on
+	// which the read-heavy views (reports, exports, the supervisors'
+	// review, province-wide lists) run, unless it is unreachable, more
+	// than DatabaseReadMaxLag behind, or has not yet replayed the reader's
+	// own last write (docs/decisions/0005).
+	DatabaseReadURL    string
+	DatabaseReadMaxLag time.Duration
 
 	Addr string
 	// MetricsAddr, when set, serves /metrics on its own listener; when empty
@@ -118,6 +125,11 @@ func Load(lookup Lookup) (*Config, error) {
 		p.fail("DATABASE_URL", "is required (for example postgres://bangfu:bangfu@127.0.0.1:5432/bangfu)")
 	}
 	c.DBMaxConns = int32(p.intRange("BANGFU_DB_MAX_CONNS", 20, 2, 1000))
+	c.DatabaseReadURL = p.secret("BANGFU_DATABASE_READ_URL")
+	if c.DatabaseReadURL != "" && c.DatabaseReadURL == c.DatabaseURL {
+		p.fail("BANGFU_DATABASE_READ_URL", "must be a replica, not DATABASE_URL itself (leave it empty to read from the primary)")
+	}
+	c.DatabaseReadMaxLag = p.duration("BANGFU_DATABASE_READ_MAX_LAG", 10*time.Second, time.Second, 10*time.Minute)
 	c.Addr = p.addr("BANGFU_ADDR", ":8080")
 	c.MetricsAddr = p.addr("BANGFU_METRICS_ADDR", "")
 	c.TrustedProxies = p.cidrs("BANGFU_TRUSTED_PROXIES")

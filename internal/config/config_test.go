@@ -33,6 +33,8 @@ func TestDefaults(t *testing.T) {
 	require.Len(t, c.DataKey, 32)
 	require.Len(t, c.VerifyKeys, 1)
 	require.Equal(t, "text", c.LogFormat)
+	require.Empty(t, c.DatabaseReadURL, "no replica unless one is named")
+	require.Equal(t, 10*time.Second, c.DatabaseReadMaxLag)
 }
 
 func TestBadValuesNameTheVariable(t *testing.T) {
@@ -50,6 +52,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"smtp":         {"BANGFU_SMTP_URL", "mail.example.com", "BANGFU_SMTP_URL: must look like smtp://user:password@host:587"},
 		"body limit":   {"BANGFU_BODY_LIMIT", "12 potatoes", `BANGFU_BODY_LIMIT: must be a size from 1K to 1G (like 12M or 512K), got "12 potatoes"`},
 		"body limit 0": {"BANGFU_BODY_LIMIT", "0", `BANGFU_BODY_LIMIT: must be a size from 1K to 1G (like 12M or 512K), got "0"`},
+		"replica lag":  {"BANGFU_DATABASE_READ_MAX_LAG", "0s", `BANGFU_DATABASE_READ_MAX_LAG: must be a duration from 1s to 10m0s (like 30s or 15m), got "0s"`},
+		"replica":      {"BANGFU_DATABASE_READ_URL", "postgres://x@y/z", "BANGFU_DATABASE_READ_URL: must be a replica, not DATABASE_URL itself (leave it empty to read from the primary)"},
 		"signing key":  {"BANGFU_TOKEN_SIGNING_KEY", "xyz", "BANGFU_TOKEN_SIGNING_KEY: must be a PKCS#8 PEM Ed25519 private key or a base64 32-byte seed"},
 	} {
 		t.Run(name, func(t *testing.T) {

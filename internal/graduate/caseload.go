@@ -261,7 +261,7 @@ func (s *Service) Caseload(ctx context.Context, a bangfu.Actor, f CaseloadFilter
 	if err != nil {
 		return bangfu.List[CaseloadRow]{}, err
 	}
-	rows, err := s.DB.Pool.Query(ctx, sql, args...)
+	rows, err := s.DB.ReadIf(ctx, policy.ScopeOf(a).All).Query(ctx, sql, args...)
 	if err != nil {
 		return bangfu.List[CaseloadRow]{}, err
 	}

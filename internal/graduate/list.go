@@ -105,7 +105,7 @@ func (s *Service) List(ctx context.Context, a bangfu.Actor, f Filter, pg bangfu.
 		return bangfu.List[Student]{}, err
 	}
 	sql, args := ListQuery(a, f, pg, bangfu.Today(s.Clock))
-	rows, err := s.DB.Pool.Query(ctx, sql, args...)
+	rows, err := s.DB.ReadIf(ctx, policy.ScopeOf(a).All).Query(ctx, sql, args...)
 	if err != nil {
 		return bangfu.List[Student]{}, err
 	}

@@ -31,6 +31,11 @@ func (api *API) readyz(c echo.Context) error {
 		api.Logger.Warn("not ready: schema", "error", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database schema is not current"})
 	}
+	if api.DB.HasReplica() {
+		// A replica that is down or behind sends reads to the primary; the
+		// process serves either way.
+		return c.JSON(http.StatusOK, map[string]any{"status": "ready", "replica": api.DB.Replica()})
+	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 

@@ -86,7 +86,7 @@ func (s *Service) Export(ctx context.Context, a bangfu.Actor, f ExportFilter, fo
 	name += "-" + bangfu.DateOf(now).String()
 	x := exporter{a: a, f: f, today: bangfu.DateOf(now)}
 	return &export.File{Format: format, Name: name, Write: func(w export.Writer) error {
-		tx, err := s.DB.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		tx, err := s.DB.Read(ctx).BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 		if err != nil {
 			return err
 		}

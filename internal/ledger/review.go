@@ -199,7 +199,7 @@ func (s *Service) Review(ctx context.Context, a bangfu.Actor, f ReviewFilter, cu
 		return ReviewPage{}, err
 	}
 	sql, args := ReviewQuery(a, f, after, limit, bangfu.Today(s.Clock))
-	rows, err := s.DB.Pool.Query(ctx, sql, args...)
+	rows, err := s.DB.Read(ctx).Query(ctx, sql, args...)
 	if err != nil {
 		return ReviewPage{}, err
 	}

@@ -29,6 +29,9 @@ type DB struct {
 	Relaxed *pgxpool.Pool
 
 	health *health
+	// replica, when set, serves the reads routed by Read.
+	replica *replica
+	routing *routing
 }
 
 // Open connects to url with at most maxConns connections and checks that the
@@ -63,7 +66,7 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{Pool: pool, Relaxed: relaxed, health: h}, nil
+	return &DB{Pool: pool, Relaxed: relaxed, health: h, routing: newRouting()}, nil
 }
 
 // redactParseError keeps a password in DATABASE_URL out of error messages.
@@ -77,6 +80,9 @@ func redactParseError(err error) error {
 
 // Close closes the pools.
 func (db *DB) Close() {
+	if db.replica != nil {
+		db.replica.close()
+	}
 	db.Pool.Close()
 	db.Relaxed.Close()
 }

@@ -348,8 +348,9 @@ func (s *Service) Count(ctx context.Context, a bangfu.Actor, f Filter) (Summary,
 	t := newTally(cfg.Settings, asOf)
 	masked := policy.Masked(a)
 	counselors := map[int64]int{}
+	db := s.DB.Read(ctx) // one pool for the whole summary
 	for _, q := range Queries(a, f, today, cfg.StallDays[0]) {
-		rows, err := s.DB.Pool.Query(ctx, q.SQL, q.Args...)
+		rows, err := db.Query(ctx, q.SQL, q.Args...)
 		if err != nil {
 			return Summary{}, fmt.Errorf("report %s: %w", q.Name, err)
 		}

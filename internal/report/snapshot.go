@@ -492,7 +492,7 @@ func (s *Service) Snapshots(ctx context.Context, a bangfu.Actor, f SnapshotFilte
 		w.Add("r.period_start > ?", after.Time())
 	}
 	w.Args = append(w.Args, pg.Limit+1)
-	rows, err := s.DB.Pool.Query(ctx, `SELECT `+snapshotHead+` FROM report_snapshots r LEFT JOIN schools sc ON sc.id = r.school_id
+	rows, err := s.DB.Read(ctx).Query(ctx, `SELECT `+snapshotHead+` FROM report_snapshots r LEFT JOIN schools sc ON sc.id = r.school_id
 		WHERE `+w.String()+fmt.Sprintf(` ORDER BY r.period_start LIMIT $%d`, len(w.Args)), w.Args...)
 	if err != nil {
 		return bangfu.List[SnapshotHead]{}, err
@@ -512,7 +512,7 @@ func (s *Service) Snapshots(ctx context.Context, a bangfu.Actor, f SnapshotFilte
 // Snapshot returns one snapshot with its figures, to those who may read
 // it (see Snapshots); others find none. The read is audited.
 func (s *Service) Snapshot(ctx context.Context, a bangfu.Actor, id int64) (Snapshot, error) {
-	rows, err := s.DB.Pool.Query(ctx, `SELECT `+snapshotHead+`, r.figures FROM report_snapshots r LEFT JOIN schools sc ON sc.id = r.school_id
+	rows, err := s.DB.Read(ctx).Query(ctx, `SELECT `+snapshotHead+`, r.figures FROM report_snapshots r LEFT JOIN schools sc ON sc.id = r.school_id
 		WHERE r.id = $1`, id)
 	if err != nil {
 		return Snapshot{}, err

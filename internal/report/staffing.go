@@ -118,7 +118,7 @@ func (s *Service) StaffingOf(ctx context.Context, a bangfu.Actor, year int) (Sta
 		cond = "sc.id = $3"
 		args = append(args, *w.school)
 	}
-	rows, err := s.DB.Pool.Query(ctx, c.staffingSQL(cond), args...)
+	rows, err := s.DB.Read(ctx).Query(ctx, c.staffingSQL(cond), args...)
 	if err != nil {
 		return StaffingList{}, err
 	}

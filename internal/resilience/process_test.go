@@ -249,7 +249,9 @@ func call(method, url, token string, body any, header map[string]string) (int, h
 		return 0, nil, nil
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
