@@ -39,6 +39,10 @@ type Config struct {
 	DatabaseURL string
 	// DBMaxConns caps the connection pool of one process.
 	DBMaxConns int32
+	// ReportCache serves a report summary for up to report.CacheTTL after
+	// counting it (the default); off, every read counts afresh — for
+	// measuring the uncached cost (make bench), not for production.
+	ReportCache bool
 
 	Addr string
 	// MetricsAddr, when set, serves /metrics on its own listener; when empty
@@ -118,6 +122,7 @@ func Load(lookup Lookup) (*Config, error) {
 		p.fail("DATABASE_URL", "is required (for example postgres://bangfu:bangfu@127.0.0.1:5432/bangfu)")
 	}
 	c.DBMaxConns = int32(p.intRange("BANGFU_DB_MAX_CONNS", 20, 2, 1000))
+	c.ReportCache = p.boolean("BANGFU_REPORT_CACHE", true)
 	c.Addr = p.addr("BANGFU_ADDR", ":8080")
 	c.MetricsAddr = p.addr("BANGFU_METRICS_ADDR", "")
 	c.TrustedProxies = p.cidrs("BANGFU_TRUSTED_PROXIES")
