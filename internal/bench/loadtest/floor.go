@@ -356,7 +356,7 @@ func FloorQueries() []FloorStatement {
 
 // PrintFloorSQL writes the floor's schema and statements as Markdown.
 func PrintFloorSQL(w io.Writer) {
-	fmt.Fprintf(w, "#### The floor's tables (schema `bench_floor`, version %d)\n\n", FloorSchemaVersion)
+	fmt.Fprintf(w, "### The floor's tables (schema `bench_floor`, version %d)\n\n", FloorSchemaVersion)
 	for _, st := range floorBuild {
 		if st.Name == "schema" || st.Name == "meta" {
 			continue
@@ -367,7 +367,7 @@ func PrintFloorSQL(w io.Writer) {
 		}
 		fmt.Fprintf(w, "\n%s;\n```\n\n", dedent(st.SQL))
 	}
-	fmt.Fprintf(w, "#### The floor's statements\n\n")
+	fmt.Fprintf(w, "### The floor's statements\n\n")
 	for _, q := range FloorQueries() {
 		fmt.Fprintf(w, "```sql\n-- %s\n%s;\n```\n\n", q.Name, dedent(q.SQL))
 	}

@@ -48,7 +48,7 @@ func RunJobs(ctx context.Context, a *app.App, o JobOptions) (*Jobs, error) {
 	err := rolledBack(ctx, a, func(tx pgx.Tx) error {
 		// Work for the sweep, whatever the last runs left: flags to raise
 		// (one open case in 50 of those contacted lately goes quiet for 100
-		// days) and flags to clear (one graduate in 10 with an unresolved
+		// days) and flags to clear (one graduate in 100 with an unresolved
 		// flag has their case closed).
 		now := a.Clock.Now()
 		tag, err := tx.Exec(ctx, `UPDATE students SET last_contact_at = $1::timestamptz - interval '100 days'
@@ -58,7 +58,7 @@ func RunJobs(ctx context.Context, a *app.App, o JobOptions) (*Jobs, error) {
 		}
 		j.Sweep.MadeQuiet = int(tag.RowsAffected())
 		if tag, err = tx.Exec(ctx, `UPDATE students SET status = 'closed' WHERE status IN ('open', 'active')
-			AND id IN (SELECT student_id FROM escalations WHERE status <> 'resolved' AND student_id % 10 = 0)`); err != nil {
+			AND id IN (SELECT student_id FROM escalations WHERE status <> 'resolved' AND student_id % 100 = 0)`); err != nil {
 			return err
 		}
 		j.Sweep.Closed = int(tag.RowsAffected())

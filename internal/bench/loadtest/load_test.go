@@ -259,3 +259,15 @@ func TestReadMemory(t *testing.T) {
 	require.Positive(t, m.EndBytes)
 	require.GreaterOrEqual(t, m.PeakBytes, m.EndBytes)
 }
+
+// TestFloorSQLIsDocumented: docs/performance.md shows the floor's tables
+// and statements as `bangfu-bench floors --sql` prints them.
+func TestFloorSQLIsDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../../docs/performance.md")
+	require.NoError(t, err)
+	var b strings.Builder
+	PrintFloorSQL(&b)
+	require.True(t, strings.Contains(string(doc), strings.TrimSpace(b.String())),
+		"docs/performance.md is out of date: paste `bin/bangfu-bench floors --sql` into its section \"The floors\"")
+}
