@@ -5,9 +5,11 @@
 #      BENCH_STUDENTS (default 1,000,000) synthetic graduates when it holds
 #      none;
 #   2. the Go benchmarks of every package (go test -bench);
-#   3. the load run (bangfu-bench run): the real server against the floor
-#      at several concurrencies, its memory, the background jobs; printed
-#      and written to bench/results/<date>.json.
+#   3. the load run (bangfu-bench run): the floor's narrow tables (schema
+#      bench_floor, built or refreshed when the data changed), then the real
+#      server against the floor at concurrency 1 and 16 (BENCH_CONCURRENCY),
+#      its memory, the background jobs, and the targets table; printed and
+#      written to bench/results/<date>.json.
 # BENCH_DURATION (default 10s) is the measured time of each load cell; see
 # `bin/bangfu-bench run --help` for the other BENCH_* knobs.
 set -euo pipefail
@@ -31,6 +33,7 @@ go build -o bin/bangfu-bench ./cmd/bangfu-bench || fail "build bin/bangfu-bench 
 export BANGFU_ENV=dev BANGFU_LOG_LEVEL=${BANGFU_LOG_LEVEL:-warn}
 DATABASE_URL=$db bin/bangfu migrate || fail "migrate failed"
 graduates=$(bin/bangfu-bench graduates --db "$db") || fail "cannot count the graduates"
+seed_seconds=0
 if [ "$graduates" -eq 0 ]; then
   students=${BENCH_STUDENTS:-1000000}
   echo "the bench database holds no graduates: seeding $students synthetic graduates…"
@@ -38,7 +41,8 @@ if [ "$graduates" -eq 0 ]; then
   # --vacuum: VACUUM ANALYZE afterwards, so that plans and visibility are
   # those of a settled database (autovacuum may be off).
   bin/bangfu-bench seed --db "$db" --students "$students" --vacuum || fail "bangfu-bench seed failed"
-  echo "seeded in $((SECONDS - seed_started))s"
+  seed_seconds=$((SECONDS - seed_started))
+  echo "seeded in ${seed_seconds}s"
   graduates=$(bin/bangfu-bench graduates --db "$db")
 else
   echo "the bench database holds $graduates graduates; not seeding (BENCH_STUDENTS applies to an empty one)"
@@ -73,7 +77,7 @@ echo "(Go benchmarks took $((SECONDS - gobench_started))s)"
 
 heading "3. Load run (bangfu-bench run: server vs floor, memory, jobs)"
 status=0
-bin/bangfu-bench run --db "$db" --bangfu bin/bangfu --gobench "$gobench" || status=$?
+bin/bangfu-bench run --db "$db" --bangfu bin/bangfu --gobench "$gobench" --seed-seconds "$seed_seconds" || status=$?
 
 elapsed=$((SECONDS - started))
 printf '\nmake bench took %dm%02ds\n' $((elapsed / 60)) $((elapsed % 60))

@@ -9,7 +9,17 @@ if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$(scripts/devdb.sh bangfu_test)
 fi
 export DATABASE_URL
-BANGFU_TEST_RUN=${BANGFU_TEST_RUN:-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
+# This run's token: a fresh random part, after the caller's BANGFU_TEST_RUN
+# (a name, at most 8 of its letters or digits) when set. Always fresh, so
+# that two runs started with the same BANGFU_TEST_RUN still drop only their
+# own databases; only [a-z0-9], as pgtest.RunPrefix requires, so that the
+# cleanup's LIKE pattern below holds no wildcard.
+base=${BANGFU_TEST_RUN:-}
+if [[ ! $base =~ ^[a-z0-9]*$ ]]; then
+  echo "test: BANGFU_TEST_RUN may hold only lowercase letters and digits, got '$base'" >&2
+  exit 2
+fi
+BANGFU_TEST_RUN=${base:0:8}$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
 export BANGFU_TEST_RUN
 scripts/chromium.sh
 # axe-core, pinned, for the accessibility checks of the browser tests.

@@ -11,6 +11,7 @@
 //	bangfu-bench vacuum --db URL        VACUUM ANALYZE: settle the database before measuring
 //	bangfu-bench explain --db URL       EXPLAIN ANALYZE the key queries (for docs/performance.md)
 //	bangfu-bench partition --db URL     the ledger partitioned by graduation year against one table (docs/scaling.md)
+//	bangfu-bench floors [--sql] [--build --db URL]  print the floor's SQL; build its tables
 //
 // Flags default to BENCH_* environment variables (see `bangfu-bench run --help`).
 package main
@@ -64,9 +65,10 @@ func usage() {
 Usage:
   bangfu-bench seed --db URL [flags]     load a synthetic province into an empty, migrated database
   bangfu-bench run --db URL [flags]      measure the server against the floor, time the jobs, write JSON
-  bangfu-bench floor --addr A --db URL   serve the floor: the same SQL on bare net/http (started by run)
+  bangfu-bench floor --addr A --db URL   serve the floor: narrow tables, hand-written SQL, bare net/http (started by run)
   bangfu-bench graduates --db URL        print how many graduates the database holds
   bangfu-bench explain --db URL          print EXPLAIN ANALYZE of the key queries
+  bangfu-bench floors [--sql] [--build --db URL]  print the floor's SQL (Markdown); (re)build its tables
   bangfu-bench vacuum --db URL           VACUUM ANALYZE: settle the database before measuring
   bangfu-bench partition --db URL        the ledger partitioned by graduation year against one table, in a scratch schema`)
 }
@@ -94,6 +96,8 @@ func run(ctx context.Context, args []string) error {
 		return explain(ctx, args[1:])
 	case "partition":
 		return partitionCmd(ctx, args[1:])
+	case "floors":
+		return floors(ctx, args[1:])
 	}
 	usage()
 	return fmt.Errorf("unknown command %q", args[0])
@@ -124,7 +128,7 @@ func runLoad(ctx context.Context, args []string) error {
 	bin := fs.String("bangfu", env("BENCH_BANGFU", "bin/bangfu"), "the bangfu binary to serve (BENCH_BANGFU)")
 	duration := fs.String("duration", env("BENCH_DURATION", "10s"), "measured time per endpoint × concurrency × target (BENCH_DURATION; 10s or 10)")
 	warmup := fs.String("warmup", env("BENCH_WARMUP", "2s"), "unmeasured warm-up before each measurement (BENCH_WARMUP)")
-	conc := fs.String("concurrency", env("BENCH_CONCURRENCY", "1,16,64"), "concurrent clients, comma-separated (BENCH_CONCURRENCY)")
+	conc := fs.String("concurrency", env("BENCH_CONCURRENCY", "1,16"), "concurrent clients, comma-separated (BENCH_CONCURRENCY; add 64 for the saturated figures)")
 	endpoints := fs.String("endpoints", env("BENCH_ENDPOINTS", ""), "only these endpoints, comma-separated, of "+strings.Join(loadtest.EndpointNames(), ",")+" (BENCH_ENDPOINTS; empty: all; none: skip the HTTP load)")
 	counselors := fs.Int("counselors", envInt("BENCH_COUNSELORS", 200), "counselors to act as (BENCH_COUNSELORS)")
 	perCounselor := fs.Int("graduates-per-counselor", envInt("BENCH_GRADUATES_PER_COUNSELOR", 20), "open cases of each counselor to act on")
@@ -136,6 +140,8 @@ func runLoad(ctx context.Context, args []string) error {
 	reportRuns := fs.Int("report-runs", envInt("BENCH_REPORT_RUNS", 3), "runs of the province report (BENCH_REPORT_RUNS)")
 	out := fs.String("out", env("BENCH_OUT", filepath.Join("bench", "results", time.Now().Format(time.DateOnly)+".json")), "JSON result file (BENCH_OUT)")
 	gobench := fs.String("gobench", "", "a file of `go test -bench` output to include in the JSON")
+	rebuildFloor := fs.Bool("rebuild-floor", env("BENCH_REBUILD_FLOOR", "") == "1", "rebuild the floor's tables even when current (BENCH_REBUILD_FLOOR=1)")
+	seedSeconds := fs.Float64("seed-seconds", 0, "how long seeding took in this run, for the targets (scripts/bench.sh passes it)")
 	allowErrors := fs.Bool("allow-errors", env("BENCH_ALLOW_ERRORS", "") == "1", "exit 0 even when requests failed (BENCH_ALLOW_ERRORS=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -147,7 +153,7 @@ func runLoad(ctx context.Context, args []string) error {
 		DatabaseURL: *db, Bangfu: *bin, Password: *password,
 		Sizes: loadtest.SampleSizes{Counselors: *counselors, Supervisors: *supervisors, PerCounselor: *perCounselor, Seed: *seed},
 		Jobs:  *jobs, Followups: *followups, ReportRuns: *reportRuns,
-		Out: *out, GoBench: *gobench, Stdout: os.Stdout, Stderr: os.Stderr,
+		Out: *out, GoBench: *gobench, Stdout: os.Stdout, Stderr: os.Stderr, RebuildFloor: *rebuildFloor, SeedSeconds: *seedSeconds,
 	}
 	var err error
 	if o.Duration, err = parseDuration("duration", *duration); err != nil {

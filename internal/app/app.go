@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.Followups = &followup.Scheduler{Clock: opts.Clock, Settings: a.Settings}
 	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads, Notify: a.Notify}
-	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings, Reads: a.AuditReads}
+	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings, Reads: a.AuditReads, NoCache: !cfg.ReportCache}
 	a.Handovers = &handover.Service{DB: db, Clock: opts.Clock, Ledger: a.Ledger, Reads: a.AuditReads, AfterCaseChange: a.Followups.OnCaseChange}
 	a.Ledger.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {
 		if err := a.Followups.OnAppend(ctx, tx, actor, h, e); err != nil {

@@ -46,6 +46,10 @@ type Config struct {
 	// own last write (docs/decisions/0005).
 	DatabaseReadURL    string
 	DatabaseReadMaxLag time.Duration
+	// ReportCache serves a report summary for up to report.CacheTTL after
+	// counting it (the default); off, every read counts afresh — for
+	// measuring the uncached cost (make bench), not for production.
+	ReportCache bool
 
 	Addr string
 	// MetricsAddr, when set, serves /metrics on its own listener; when empty
@@ -130,6 +134,7 @@ func Load(lookup Lookup) (*Config, error) {
 		p.fail("BANGFU_DATABASE_READ_URL", "must be a replica, not DATABASE_URL itself (leave it empty to read from the primary)")
 	}
 	c.DatabaseReadMaxLag = p.duration("BANGFU_DATABASE_READ_MAX_LAG", 10*time.Second, time.Second, 10*time.Minute)
+	c.ReportCache = p.boolean("BANGFU_REPORT_CACHE", true)
 	c.Addr = p.addr("BANGFU_ADDR", ":8080")
 	c.MetricsAddr = p.addr("BANGFU_METRICS_ADDR", "")
 	c.TrustedProxies = p.cidrs("BANGFU_TRUSTED_PROXIES")

@@ -148,6 +148,9 @@ type Service struct {
 	Settings *settings.Store
 	// Reads records the audit entries of reads.
 	Reads *audit.Reads
+	// NoCache counts every summary afresh (BANGFU_REPORT_CACHE=false: make
+	// bench measures the uncached cost through the real server).
+	NoCache bool
 
 	mu       sync.Mutex
 	cache    map[string]cached
@@ -270,6 +273,9 @@ func (s *Service) Summary(ctx context.Context, a bangfu.Actor, f Filter) (Summar
 	}
 	if err := s.Reads.Record(ctx, a, now, ev); err != nil {
 		return Summary{}, err
+	}
+	if s.NoCache {
+		return s.Count(ctx, a, f)
 	}
 	s.mu.Lock()
 	c, ok := s.cache[key]

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
+	"github.com/bangfu/bangfu/internal/config"
 	"github.com/bangfu/bangfu/internal/destination"
 	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/graduate"
@@ -355,5 +356,28 @@ func TestEveryReadOfASummaryIsAudited(t *testing.T) {
 	var n int
 	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'report.read' AND actor_id = $1 AND school_id = $2`,
 		supervisor.ID, school.ID).Scan(&n))
+	require.Equal(t, 2, n)
+}
+
+// TestReportCacheOff: with BANGFU_REPORT_CACHE=false (how make bench
+// measures the uncached report) every read counts afresh, and is audited.
+func TestReportCacheOff(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t, apptest.Options{Config: func(c *config.Config) { c.ReportCache = false }})
+	ctx := t.Context()
+	school := env.MustSchool(t)
+	supervisor := env.MustUser(t, bangfu.RoleSupervisor, &school.ID)
+	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	env.MustActiveCase(t, counselor)
+	first, err := env.App.Reports.Summary(ctx, supervisor.Actor(), report.Filter{})
+	require.NoError(t, err)
+	env.MustActiveCase(t, counselor)
+	again, err := env.App.Reports.Summary(ctx, supervisor.Actor(), report.Filter{})
+	require.NoError(t, err)
+	require.Equal(t, first.Overall.Graduates+1, again.Overall.Graduates, "counted afresh: the new graduate is in")
+	env.App.AuditReads.Flush()
+	var n int
+	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'report.read' AND actor_id = $1`,
+		supervisor.ID).Scan(&n))
 	require.Equal(t, 2, n)
 }

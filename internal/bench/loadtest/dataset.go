@@ -36,6 +36,17 @@ type Sample struct {
 	Supervisors []*User
 	Province    *User
 	Pairs       []Pair
+	// UrgencyByDefault: GET /api/v1/students lists the caseload in urgency
+	// order without asking (see DetectCaseloadDefault).
+	UrgencyByDefault bool
+}
+
+// caseloadPath is the request for a counselor's caseload in urgency order.
+func (s *Sample) caseloadPath() string {
+	if s.UrgencyByDefault {
+		return "/api/v1/students?limit=50"
+	}
+	return "/api/v1/students?order=urgency&limit=50"
 }
 
 // users returns every user who logs in over HTTP.

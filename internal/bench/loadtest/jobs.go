@@ -44,8 +44,24 @@ func RunJobs(ctx context.Context, a *app.App, o JobOptions) (*Jobs, error) {
 	if err := a.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM students WHERE status IN ('open', 'active')`).Scan(&j.Sweep.OpenCases); err != nil {
 		return nil, err
 	}
-	say("  stall sweep over %d open cases…", j.Sweep.OpenCases)
+	say("  stall sweep over %d open cases (with work set up: some go quiet, some close)…", j.Sweep.OpenCases)
 	err := rolledBack(ctx, a, func(tx pgx.Tx) error {
+		// Work for the sweep, whatever the last runs left: flags to raise
+		// (one open case in 50 of those contacted lately goes quiet for 100
+		// days) and flags to clear (one graduate in 100 with an unresolved
+		// flag has their case closed).
+		now := a.Clock.Now()
+		tag, err := tx.Exec(ctx, `UPDATE students SET last_contact_at = $1::timestamptz - interval '100 days'
+			WHERE status IN ('open', 'active') AND last_contact_at > $1::timestamptz - interval '14 days' AND id % 50 = 0`, now)
+		if err != nil {
+			return err
+		}
+		j.Sweep.MadeQuiet = int(tag.RowsAffected())
+		if tag, err = tx.Exec(ctx, `UPDATE students SET status = 'closed' WHERE status IN ('open', 'active')
+			AND id IN (SELECT student_id FROM escalations WHERE status <> 'resolved' AND student_id % 100 = 0)`); err != nil {
+			return err
+		}
+		j.Sweep.Closed = int(tag.RowsAffected())
 		start := time.Now()
 		res, err := a.SweepWorker().Sweep(ctx, tx)
 		j.Sweep.Seconds = time.Since(start).Seconds()
@@ -55,6 +71,8 @@ func RunJobs(ctx context.Context, a *app.App, o JobOptions) (*Jobs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stall sweep: %w", err)
 	}
+	say("    %.2fs: raised %v, cleared %d (set up: %d cases made quiet, %d flagged cases closed)",
+		j.Sweep.Seconds, j.Sweep.Raised, j.Sweep.Cleared, j.Sweep.MadeQuiet, j.Sweep.Closed)
 
 	if o.Followups > 0 {
 		say("  follow-up scheduling of %d contacts…", o.Followups)

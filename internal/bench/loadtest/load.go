@@ -48,9 +48,9 @@ func Endpoints() []Endpoint {
 				body, _ := json.Marshal(map[string]string{"username": pick(rng, s.Counselors).Username, "password": password})
 				return request{method: http.MethodPost, path: "/api/v1/auth/login", body: body}
 			}},
-		{"caseload", "GET /api/v1/students?limit=50 as a random counselor",
+		{"caseload", "a random counselor's caseload in urgency order: GET /api/v1/students?limit=50 (or ?order=urgency&limit=50 where urgency is not yet the default)",
 			func(rng *rand.Rand, s *Sample, _ string, _ time.Time) request {
-				return request{method: http.MethodGet, path: "/api/v1/students?limit=50", as: pick(rng, s.Counselors)}
+				return request{method: http.MethodGet, path: s.caseloadPath(), as: pick(rng, s.Counselors)}
 			}},
 		{"file", "GET /api/v1/students/{id}: a graduate of the counselor",
 			func(rng *rand.Rand, s *Sample, _ string, _ time.Time) request {
@@ -82,12 +82,20 @@ func Endpoints() []Endpoint {
 			func(rng *rand.Rand, s *Sample, _ string, _ time.Time) request {
 				return request{method: http.MethodGet, path: "/api/v1/escalations?status=open", as: pick(rng, s.Supervisors)}
 			}},
-		{"report", "GET /api/v1/reports/summary as a random supervisor",
+		{"report", "GET /api/v1/reports/summary as a random supervisor, uncached (the server runs with BANGFU_REPORT_CACHE=false)",
+			func(rng *rand.Rand, s *Sample, _ string, _ time.Time) request {
+				return request{method: http.MethodGet, path: "/api/v1/reports/summary", as: pick(rng, s.Supervisors)}
+			}},
+		{ReportCached, "GET /api/v1/reports/summary as a random supervisor, from the cache (a second server with the cache on)",
 			func(rng *rand.Rand, s *Sample, _ string, _ time.Time) request {
 				return request{method: http.MethodGet, path: "/api/v1/reports/summary", as: pick(rng, s.Supervisors)}
 			}},
 	}
 }
+
+// ReportCached is the endpoint of the cached report, measured on a server
+// of its own (the main one counts every report afresh).
+const ReportCached = "report-cached"
 
 // EndpointNames lists the names of Endpoints.
 func EndpointNames() []string {
@@ -346,4 +354,30 @@ func (l *Load) phase(ctx context.Context, d time.Duration, seed uint64) (*tally,
 		all.merge(&tallies[i])
 	}
 	return all, elapsed
+}
+
+// DetectCaseloadDefault reports whether the server at t answers a plain
+// GET /api/v1/students with the caseload's narrow rows in urgency order
+// (rows with escalation_level) rather than whole files in id order.
+func DetectCaseloadDefault(ctx context.Context, t *Target, as *User) (bool, error) {
+	resp, err := t.send(ctx, request{method: http.MethodGet, path: "/api/v1/students?limit=5", as: as})
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return false, fmt.Errorf("GET /api/v1/students: %d %s", resp.StatusCode, oneLine(string(b), 200))
+	}
+	var body struct {
+		Items []map[string]json.RawMessage `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return false, err
+	}
+	for _, it := range body.Items {
+		_, narrow := it["escalation_level"]
+		return narrow, nil
+	}
+	return false, nil
 }

@@ -3,10 +3,12 @@ package loadtest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
+	"github.com/bangfu/bangfu/internal/bench/synthetic"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
 )
@@ -41,33 +44,107 @@ func world(t *testing.T) *apptest.Env {
 	return env
 }
 
+// province loads a small synthetic province (bangfu-bench seed's data)
+// into a fresh app's database, and builds the floor's tables from it.
+func province(t *testing.T) (*apptest.Env, *Floor) {
+	t.Helper()
+	env := apptest.New(t)
+	env.Clock.Set(time.Now()) // the load sends real times
+	ctx := t.Context()
+	_, err := synthetic.Generate(ctx, env.App.DB, env.App.Box, synthetic.Options{Students: 1200, Schools: 2, Seed: 5,
+		Now: env.Clock.Now(), AnalyzeOnly: true})
+	require.NoError(t, err)
+	built, err := BuildFloor(ctx, env.App.DB, bangfu.Today(env.Clock), false, nil)
+	require.NoError(t, err)
+	require.True(t, built)
+	built, err = BuildFloor(ctx, env.App.DB, bangfu.Today(env.Clock), false, nil)
+	require.NoError(t, err)
+	require.False(t, built, "current: not built again")
+	floor, err := NewFloor(ctx, env.App.DB, env.Clock)
+	require.NoError(t, err)
+	return env, floor
+}
+
 // TestServerAndFloor sends every endpoint's requests to the real server
-// and to the floor on the same database: every request must succeed on
-// both, and the floor's lists must hold what the server's hold.
+// and to the floor on the same small province: every request succeeds on
+// both, and the floor answers each question with the same rows and fields
+// as the server, for the same actors.
 func TestServerAndFloor(t *testing.T) {
 	t.Parallel()
-	env := world(t)
+	env, f := province(t)
 	ctx := t.Context()
-	sample, err := Discover(ctx, env.App.DB.Pool, SampleSizes{Counselors: 5, Supervisors: 5, PerCounselor: 3, Seed: 1})
+	sizes := SampleSizes{Counselors: 6, Supervisors: 8, PerCounselor: 3, Seed: 1}
+	sample, err := Discover(ctx, env.App.DB.Pool, sizes)
 	require.NoError(t, err)
-	require.Len(t, sample.Counselors, 2)
-	require.Len(t, sample.Pairs, 6, "three open cases of each counselor")
-	require.Len(t, sample.Supervisors, 1)
-	require.NotNil(t, sample.Province)
-	again, err := Discover(ctx, env.App.DB.Pool, SampleSizes{Counselors: 5, Supervisors: 5, PerCounselor: 3, Seed: 1})
+	require.NotEmpty(t, sample.Counselors)
+	require.NotEmpty(t, sample.Supervisors)
+	again, err := Discover(ctx, env.App.DB.Pool, sizes)
 	require.NoError(t, err)
 	require.Equal(t, sample.Pairs[0].StudentID, again.Pairs[0].StudentID, "the same seed picks the same sample")
 
-	floorSrv := httptest.NewServer((&Floor{DB: env.App.DB, Clock: env.Clock, StallDays: DefaultStallDays}).Handler())
+	floorSrv := httptest.NewServer(f.Handler())
 	t.Cleanup(floorSrv.Close)
 	server := NewTarget("server", env.URL, false, 2)
 	floor := NewTarget("floor", floorSrv.URL, true, 2)
-	tokens := server.UseTokens(apptest.Password)
+	tokens := server.UseTokens(synthetic.Password)
 	require.NoError(t, tokens.LoginAll(ctx, sample.users(), tokenMaxAge, 2))
+	sample.UrgencyByDefault, err = DetectCaseloadDefault(ctx, server, sample.Counselors[0])
+	require.NoError(t, err)
+
+	// The same questions get the same answers, before any load writes.
+	get := func(target *Target, r request) any {
+		resp, err := target.send(ctx, r)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s %s on the %s: %s", r.method, r.path, target.Name, b)
+		var v any
+		require.NoError(t, json.Unmarshal(b, &v))
+		return normalize(v)
+	}
+	// rows counts the items the servers agreed on, by path.
+	rows := map[string]int{}
+	same := func(r request, drop ...string) {
+		t.Helper()
+		want, got := get(server, r), get(floor, r)
+		for _, v := range []any{want, got} {
+			dropKeys(v, drop...)
+		}
+		require.Equal(t, want, got, "%s as %s %d", r.path, r.as.Role, r.as.UserID)
+		if m, ok := want.(map[string]any); ok {
+			key, _, _ := strings.Cut(r.path, "?")
+			if items, ok := m["items"].([]any); ok {
+				rows[key] += len(items)
+			}
+		}
+	}
+	since := env.Clock.Now().AddDate(0, 0, -30).UTC().Truncate(time.Second).Format(time.RFC3339)
+	for _, c := range sample.Counselors {
+		same(request{method: http.MethodGet, path: sample.caseloadPath(), as: c}, "next_cursor")
+	}
+	for _, p := range sample.Pairs[:min(len(sample.Pairs), 8)] {
+		same(request{method: http.MethodGet, path: fmt.Sprintf("/api/v1/students/%d", p.StudentID), as: p.Counselor})
+		same(request{method: http.MethodGet, path: fmt.Sprintf("/api/v1/students/%d/ledger", p.StudentID), as: p.Counselor}, "next_cursor")
+	}
+	for _, s := range sample.Supervisors {
+		same(request{method: http.MethodGet, path: "/api/v1/ledger?kind=contact&limit=50&since=" + since, as: s},
+			"next_cursor", "corrected_by")
+		same(request{method: http.MethodGet, path: "/api/v1/escalations?status=open", as: s}, "next_cursor")
+		// The report: the figures, not the labels of education levels or
+		// the server's bookkeeping.
+		same(request{method: http.MethodGet, path: "/api/v1/reports/summary", as: s}, "computed_at", "scope", "by_education",
+			"by_school", "staffing", "staffing_check", "rule_version", "name")
+	}
+
+	// The questions had answers to compare.
+	t.Logf("rows compared: %v", rows)
+	require.Greater(t, rows["/api/v1/students"], 20, "caseload rows")
+	require.Positive(t, rows["/api/v1/ledger"], "review rows")
+	require.Positive(t, rows["/api/v1/escalations"], "escalations")
 
 	for _, ep := range Endpoints() {
 		for _, target := range []*Target{server, floor} {
-			l := &Load{Target: target, Endpoint: ep, Sample: sample, Password: apptest.Password, Concurrency: 2, Seed: 1}
+			l := &Load{Target: target, Endpoint: ep, Sample: sample, Password: synthetic.Password, Concurrency: 2, Seed: 1}
 			s := l.Run(ctx, 20*time.Millisecond, 150*time.Millisecond)
 			require.Positive(t, s.Requests, "%s on the %s", ep.Name, target.Name)
 			require.Zero(t, s.Errors, "%s on the %s: %v %v", ep.Name, target.Name, s.ErrorsByStatus, s.ErrorSamples)
@@ -75,29 +152,70 @@ func TestServerAndFloor(t *testing.T) {
 		}
 	}
 
-	// The same question gets as many rows from both.
-	count := func(target *Target, r request) int {
-		resp, err := target.send(ctx, r)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode, "%s %s on the %s", r.method, r.path, target.Name)
-		var body struct {
-			Items []json.RawMessage `json:"items"`
+	// The floor's appends chained: each entry's prev_hash is the hash of
+	// the one before it, in the floor's ledger as in the server's.
+	for _, target := range []*Target{server, floor} {
+		p := sample.Pairs[0]
+		items := get(target, request{method: http.MethodGet, path: fmt.Sprintf("/api/v1/students/%d/ledger?limit=200", p.StudentID),
+			as: p.Counselor}).(map[string]any)["items"].([]any)
+		require.NotEmpty(t, items)
+		for i := 1; i < len(items); i++ {
+			prev, e := items[i-1].(map[string]any), items[i].(map[string]any)
+			require.Equal(t, prev["seq"].(float64)+1, e["seq"], "%s", target.Name)
+			require.Equal(t, prev["hash"], e["prev_hash"], "%s: entry %v", target.Name, e["seq"])
 		}
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
-		return len(body.Items)
 	}
-	p := sample.Pairs[0]
-	for _, r := range []request{
-		{method: http.MethodGet, path: "/api/v1/students?limit=50", as: p.Counselor},
-		{method: http.MethodGet, path: fmt.Sprintf("/api/v1/students/%d/ledger", p.StudentID), as: p.Counselor},
-		{method: http.MethodGet, path: "/api/v1/ledger?kind=contact&limit=50", as: sample.Supervisors[0]},
-		{method: http.MethodGet, path: "/api/v1/escalations?status=open", as: sample.Supervisors[0]},
-	} {
-		n := count(server, r)
-		require.Equal(t, n, count(floor, r), "%s", r.path)
+
+	// A refresh after the load's writes drops the floor's own appends and
+	// takes the server's: the floor answers as the server does again.
+	built, err := BuildFloor(ctx, env.App.DB, bangfu.Today(env.Clock), false, nil)
+	require.NoError(t, err)
+	require.True(t, built, "the server's appends made the floor stale")
+	for _, p := range sample.Pairs[:min(len(sample.Pairs), 4)] {
+		same(request{method: http.MethodGet, path: fmt.Sprintf("/api/v1/students/%d/ledger?limit=200", p.StudentID), as: p.Counselor},
+			"next_cursor")
 	}
-	require.Equal(t, 4, count(server, request{method: http.MethodGet, path: "/api/v1/students?limit=50", as: p.Counselor}))
+}
+
+// normalize makes decoded JSON comparable between the servers: times as
+// UTC instants, and a null field the same as an absent one.
+func normalize(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if x == nil {
+				delete(v, k)
+				continue
+			}
+			v[k] = normalize(x)
+		}
+	case []any:
+		for i := range v {
+			v[i] = normalize(v[i])
+		}
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	return v
+}
+
+// dropKeys deletes keys from every object in v.
+func dropKeys(v any, keys ...string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range keys {
+			delete(v, k)
+		}
+		for _, x := range v {
+			dropKeys(x, keys...)
+		}
+	case []any:
+		for _, x := range v {
+			dropKeys(x, keys...)
+		}
+	}
 }
 
 // TestJobsRollBack runs the job benchmarks on a small dataset and checks
@@ -140,4 +258,16 @@ func TestReadMemory(t *testing.T) {
 	require.NoError(t, err)
 	require.Positive(t, m.EndBytes)
 	require.GreaterOrEqual(t, m.PeakBytes, m.EndBytes)
+}
+
+// TestFloorSQLIsDocumented: docs/performance.md shows the floor's tables
+// and statements as `bangfu-bench floors --sql` prints them.
+func TestFloorSQLIsDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../../docs/performance.md")
+	require.NoError(t, err)
+	var b strings.Builder
+	PrintFloorSQL(&b)
+	require.True(t, strings.Contains(string(doc), strings.TrimSpace(b.String())),
+		"docs/performance.md is out of date: paste `bin/bangfu-bench floors --sql` into its section \"The floors\"")
 }

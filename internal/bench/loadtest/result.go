@@ -27,6 +27,13 @@ type Result struct {
 	HTTP []Cell `json:"http"`
 	RSS  RSS    `json:"rss"`
 	Jobs *Jobs  `json:"jobs,omitempty"`
+	// FloorBuildSeconds is how long building or refreshing the floor's
+	// tables took (0: they were current).
+	FloorBuildSeconds float64 `json:"floor_build_seconds,omitempty"`
+	// SeedSeconds is how long seeding took, when this run seeded.
+	SeedSeconds float64 `json:"seed_seconds,omitempty"`
+	// Targets are the targets of issue 14, met or missed by this run.
+	Targets []TargetResult `json:"targets,omitempty"`
 	// GoBenchmarks are the `go test -bench` results of the same run.
 	GoBenchmarks []GoBenchmark `json:"go_benchmarks,omitempty"`
 }
@@ -42,7 +49,9 @@ type Settings struct {
 	Pairs           int      `json:"pairs"`
 	Seed            uint64   `json:"seed"`
 	DBMaxConns      int32    `json:"db_max_conns"`
-	Followups       int      `json:"followups"`
+	// CaseloadPath is the request the caseload endpoint sent.
+	CaseloadPath string `json:"caseload_path,omitempty"`
+	Followups    int    `json:"followups"`
 }
 
 // Machine describes where the run happened.
@@ -114,6 +123,11 @@ type SweepResult struct {
 	Raised    map[string]int `json:"raised"`
 	Cleared   int            `json:"cleared"`
 	Notified  int            `json:"notified"`
+	// MadeQuiet and Closed are the work set up before the sweep (in the
+	// same rolled-back transaction): open cases whose last contact was
+	// moved 100 days back, and flagged cases closed.
+	MadeQuiet int `json:"made_quiet"`
+	Closed    int `json:"closed"`
 }
 
 // FollowupResult is scheduling the follow-up of many contacts in one
@@ -191,11 +205,12 @@ func (r *Result) TotalErrors() int {
 // PrintHTTP writes the table of HTTP cells.
 func PrintHTTP(w io.Writer, cells []Cell) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "endpoint\tconc\trequests\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tfloor req/s\tfloor p95\tfloor err\tratio\t")
+	fmt.Fprintln(tw, "endpoint\tconc\trequests\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tfloor req/s\tfloor p95\tfloor err\tratio\ttarget\tmet\t")
 	for _, c := range cells {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%d\t%.1f\t%.2f\t%d\t%.2f\t\n",
+		target, met := cellTarget(c)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%d\t%.1f\t%.2f\t%d\t%.2f\t%s\t%s\t\n",
 			c.Endpoint, c.Concurrency, c.Server.Requests, c.Server.Throughput, c.Server.P50Ms, c.Server.P95Ms, c.Server.P99Ms,
-			c.Server.Errors, c.Floor.Throughput, c.Floor.P95Ms, c.Floor.Errors, c.Ratio)
+			c.Server.Errors, c.Floor.Throughput, c.Floor.P95Ms, c.Floor.Errors, c.Ratio, target, met)
 	}
 	tw.Flush()
 	for _, c := range cells {
@@ -214,6 +229,31 @@ func PrintHTTP(w io.Writer, cells []Cell) {
 	}
 }
 
+// cellTargets are the latency targets (p95 ms at TargetConcurrency) and
+// the least ratio to the floor, by endpoint.
+var cellTargets = map[string]struct{ p95, ratio float64 }{
+	"caseload": {15, 0.6}, "append": {30, 0.5}, "ledger": {20, 0}, "review": {40, 0}, "escalations": {25, 0},
+}
+
+// cellTarget returns the target of c, and "met" or "MISSED" ("" when c has
+// none).
+func cellTarget(c Cell) (string, string) {
+	t, ok := cellTargets[c.Endpoint]
+	if !ok || c.Concurrency != TargetConcurrency {
+		return "", ""
+	}
+	target := fmt.Sprintf("p95<%gms", t.p95)
+	met := c.Server.P95Ms < t.p95 && c.Server.Errors == 0
+	if t.ratio > 0 {
+		target += fmt.Sprintf(" ≥%.1f×", t.ratio)
+		met = met && c.Ratio >= t.ratio
+	}
+	if met {
+		return target, "met"
+	}
+	return target, "MISSED"
+}
+
 // PrintSummary writes the whole result for people: HTTP table, memory and
 // jobs.
 func (r *Result) PrintSummary(w io.Writer) {
@@ -224,20 +264,31 @@ func (r *Result) PrintSummary(w io.Writer) {
 		d.Graduates, d.OpenCases, d.Schools, sum(d.Users), d.Users, d.LedgerEntries, d.Hardships, d.Escalations, d.OpenEscalations, mib(r.Machine.DatabaseSizeBytes))
 	fmt.Fprintf(w, "Load: %gs per cell after %gs warm-up; %d counselors, %d supervisors, %d counselor→graduate pairs; pool %d connections each\n\n",
 		r.Settings.DurationSeconds, r.Settings.WarmupSeconds, r.Settings.Counselors, r.Settings.Supervisors, r.Settings.Pairs, r.Settings.DBMaxConns)
+	if r.Settings.CaseloadPath != "" {
+		fmt.Fprintf(w, "Caseload request: GET %s. The report rows are uncached; report-cached is the cached path (a second server). ", r.Settings.CaseloadPath)
+	}
+	if r.FloorBuildSeconds > 0 {
+		fmt.Fprintf(w, "Floor tables built or refreshed in %.0fs.", r.FloorBuildSeconds)
+	}
+	fmt.Fprintln(w)
 	PrintHTTP(w, r.HTTP)
 	fmt.Fprintf(w, "\nServer memory: peak RSS (VmHWM) %s, RSS at end %s (largest sampled %s)\n",
 		mib(r.RSS.Server.PeakBytes), mib(r.RSS.Server.EndBytes), mib(r.RSS.Server.SampledMaxBytes))
 	fmt.Fprintf(w, "Floor memory:  peak RSS (VmHWM) %s, RSS at end %s\n", mib(r.RSS.Floor.PeakBytes), mib(r.RSS.Floor.EndBytes))
 	if j := r.Jobs; j != nil {
 		fmt.Fprintf(w, "\nJobs (in-process, rolled back):\n")
-		fmt.Fprintf(w, "  stall sweep over %d open cases: %.2fs (would raise %v, clear %d, notify %d)\n",
-			j.Sweep.OpenCases, j.Sweep.Seconds, j.Sweep.Raised, j.Sweep.Cleared, j.Sweep.Notified)
+		fmt.Fprintf(w, "  stall sweep over %d open cases: %.2fs (raised %v, cleared %d, notified %d; set up: %d cases made quiet, %d flagged cases closed)\n",
+			j.Sweep.OpenCases, j.Sweep.Seconds, j.Sweep.Raised, j.Sweep.Cleared, j.Sweep.Notified, j.Sweep.MadeQuiet, j.Sweep.Closed)
 		fmt.Fprintf(w, "  follow-up scheduling of %d contacts (%d open cases) in one transaction: %.2fs (%.0f/s)\n",
 			j.Followups.Contacts, j.Followups.Cases, j.Followups.Seconds, j.Followups.PerSecond)
 		fmt.Fprintf(w, "  province 去向落实率, per school and overall (%d graduates): median %.3fs over %d runs %v\n",
 			j.Report.Graduates, j.Report.RateMedianSeconds, len(j.Report.RateRuns), j.Report.RateRuns)
 		fmt.Fprintf(w, "  province report summary, uncached (adds categories, process, escalations): min %.3fs, median %.3fs over %d runs %v\n",
 			j.Report.MinSeconds, j.Report.MedianSeconds, len(j.Report.Runs), j.Report.Runs)
+	}
+	if len(r.Targets) > 0 {
+		fmt.Fprintf(w, "\nTargets (latency at c=%d; the ratio is the server's req/s over its floor's):\n", TargetConcurrency)
+		PrintTargets(w, r.Targets)
 	}
 	if n := r.TotalErrors(); n > 0 {
 		fmt.Fprintf(w, "\n!! %d requests failed (see the ! lines above and errors_by_status in the JSON)\n", n)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,6 +53,11 @@ type Options struct {
 	GoBench string
 	// Stdout gets the results; Stderr progress.
 	Stdout, Stderr io.Writer
+	// RebuildFloor rebuilds the floor's tables even when they are current.
+	RebuildFloor bool
+	// SeedSeconds, when positive, is how long seeding the bench database
+	// took in this run (scripts/bench.sh seeds an empty one).
+	SeedSeconds float64
 }
 
 // tokenMaxAge is how old a token may be before a cell starts; access
@@ -76,7 +82,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := []string{"DATABASE_URL=" + o.DatabaseURL, "BANGFU_ADDR=" + serverAddr, "BANGFU_ENV=dev", "BANGFU_LOG_LEVEL=warn"}
+	// The report is measured uncached (each request counts): the cached
+	// path is measured on a second server (ReportCached).
+	env := []string{"DATABASE_URL=" + o.DatabaseURL, "BANGFU_ADDR=" + serverAddr, "BANGFU_ENV=dev", "BANGFU_LOG_LEVEL=warn",
+		"BANGFU_REPORT_CACHE=false"}
 	cfg, err := config.Load(overlay(env))
 	if err != nil {
 		return nil, err
@@ -110,7 +119,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	progress("  %d graduates (%d open cases); acting as %d counselors (%d of their graduates) and %d supervisors",
 		res.Dataset.Graduates, res.Dataset.OpenCases, len(sample.Counselors), len(sample.Pairs), len(sample.Supervisors))
 
+	res.SeedSeconds = o.SeedSeconds
 	if len(endpoints) > 0 && len(o.Concurrency) > 0 {
+		progress("The floor's tables…")
+		start := time.Now()
+		built, err := BuildFloor(ctx, db, bangfu.Today(bangfu.SystemClock{}), o.RebuildFloor, o.Stderr)
+		if err != nil {
+			return nil, fmt.Errorf("build the floor: %w", err)
+		}
+		if built {
+			res.FloorBuildSeconds = roundTo(time.Since(start).Seconds(), 1)
+		}
 		if err := runHTTP(ctx, o, res, env, cfg, sample, endpoints, progress); err != nil {
 			return res, err
 		}
@@ -145,6 +164,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return res, err
 		}
 	}
+	res.Targets = res.EvaluateTargets()
 	res.FinishedAt = time.Now().UTC().Truncate(time.Second)
 	if o.Out != "" {
 		if err := res.WriteFile(o.Out); err != nil {
@@ -221,11 +241,30 @@ func runHTTP(ctx context.Context, o Options, res *Result, env []string, cfg *con
 	if err := tokens.LoginAll(ctx, users, tokenMaxAge, 4); err != nil {
 		return fmt.Errorf("log in (is BENCH_PASSWORD right?): %w", err)
 	}
+	if sample.UrgencyByDefault, err = DetectCaseloadDefault(ctx, serverT, sample.Counselors[0]); err != nil {
+		return err
+	}
+	res.Settings.CaseloadPath = sample.caseloadPath()
+	progress("The caseload is measured as %s", res.Settings.CaseloadPath)
 
 	cells := len(endpoints) * len(o.Concurrency)
 	progress("Measuring %d endpoints × %v concurrency × (server, floor), %s each after %s warm-up (about %s)…\n",
 		len(endpoints), o.Concurrency, o.Duration, o.Warmup, time.Duration(cells*2)*(o.Duration+o.Warmup))
+	var cached *Process
+	defer func() {
+		if cached != nil {
+			_ = cached.Stop(30 * time.Second)
+		}
+	}()
 	for _, ep := range endpoints {
+		target := serverT
+		if ep.Name == ReportCached {
+			if cached, err = startCachedServer(ctx, o, env, logDir); err != nil {
+				return err
+			}
+			target = NewTarget("server (report cache on)", cached.Base, false, maxConc)
+			target.tokens = serverT.tokens
+		}
 		for _, c := range o.Concurrency {
 			if err := tokens.LoginAll(ctx, users, tokenMaxAge, 4); err != nil {
 				return fmt.Errorf("renew tokens: %w", err)
@@ -234,8 +273,18 @@ func runHTTP(ctx context.Context, o Options, res *Result, env []string, cfg *con
 			cell := Cell{Endpoint: ep.Name, Concurrency: c}
 			// Both warm up before either is measured, so that neither finds
 			// the database's caches colder than the other did.
-			onServer := &Load{Target: serverT, Endpoint: ep, Sample: sample, Password: o.Password, Concurrency: c, Seed: seed}
+			onServer := &Load{Target: target, Endpoint: ep, Sample: sample, Password: o.Password, Concurrency: c, Seed: seed}
 			onFloor := &Load{Target: floorT, Endpoint: ep, Sample: sample, Password: o.Password, Concurrency: c, Seed: seed}
+			if ep.Name == ReportCached {
+				// The cached path: every supervisor's summary counted once
+				// (cached for report.CacheTTL, longer than a cell) before
+				// the warm-up.
+				for _, u := range sample.Supervisors {
+					if out := target.do(ctx, request{method: http.MethodGet, path: "/api/v1/reports/summary", as: u}); out.err != nil || out.status != http.StatusOK {
+						return fmt.Errorf("prime the report cache as %s: %d %v %s", u.Username, out.status, out.err, out.body)
+					}
+				}
+			}
 			onServer.Warm(ctx, o.Warmup)
 			onFloor.Warm(ctx, o.Warmup)
 			cell.Server = onServer.Measure(ctx, o.Duration)
@@ -261,6 +310,30 @@ func runHTTP(ctx context.Context, o Options, res *Result, env []string, cfg *con
 	stopSampling()
 	res.RSS = RSS{Server: server.Memory(), Floor: floor.Memory()}
 	return nil
+}
+
+// startCachedServer starts a second server, with the report cache on, for
+// ReportCached.
+func startCachedServer(ctx context.Context, o Options, env []string, logDir string) (*Process, error) {
+	addr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(logDir, "server-cached.log"))
+	if err != nil {
+		return nil, err
+	}
+	env = append(slices.Clone(env), "BANGFU_ADDR="+addr, "BANGFU_REPORT_CACHE=true")
+	p, err := Start("server (report cache on)", addr, log, env, o.Bangfu, "serve", "--no-workers")
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	go func() {
+		<-p.done
+		log.Close()
+	}()
+	return p, p.WaitReady(ctx, 60*time.Second)
 }
 
 // isSignalExit reports whether err is the exit of a process stopped by
