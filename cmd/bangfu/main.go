@@ -21,7 +21,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	p := &program{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv}
+	p := &program{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv, ownsProcess: true}
 	if err := p.run(ctx, os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
@@ -41,6 +41,9 @@ type program struct {
 	ready func(net.Addr)
 	// hooks lets tests adjust the wiring (clock, password cost).
 	hooks *testHooks
+	// ownsProcess is true for the real command, false when a test runs it
+	// in-process: only the former sets process-wide runtime settings.
+	ownsProcess bool
 }
 
 type command struct {

@@ -50,6 +50,10 @@ type Config struct {
 	// counting it (the default); off, every read counts afresh — for
 	// measuring the uncached cost (make bench), not for production.
 	ReportCache bool
+	// MemoryLimit is the Go runtime's soft memory limit for serve and
+	// worker, in bytes (BANGFU_MEMORY_LIMIT, default 160M; 0 leaves the
+	// runtime alone). GOMEMLIMIT, when set, wins.
+	MemoryLimit int64
 
 	Addr string
 	// MetricsAddr, when set, serves /metrics on its own listener; when empty
@@ -139,6 +143,7 @@ func Load(lookup Lookup) (*Config, error) {
 	c.MetricsAddr = p.addr("BANGFU_METRICS_ADDR", "")
 	c.TrustedProxies = p.cidrs("BANGFU_TRUSTED_PROXIES")
 	c.BodyLimit = p.size("BANGFU_BODY_LIMIT", "12M", 1<<10, 1<<30)
+	c.MemoryLimit = p.memoryLimit("BANGFU_MEMORY_LIMIT", "160M")
 	c.RequestTimeout = p.duration("BANGFU_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
 	c.ShutdownTimeout = p.duration("BANGFU_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute)
 
@@ -332,6 +337,21 @@ func (p *parser) size(name, def string, lo, hi int64) string {
 		return def
 	}
 	return v
+}
+
+// memoryLimit reads a byte size from 64M to 1T (like 160M or 2G), or 0 for
+// no limit.
+func (p *parser) memoryLimit(name, def string) int64 {
+	v := p.str(name, def)
+	if v == "0" {
+		return 0
+	}
+	n, err := bytes.Parse(v)
+	if err != nil || n < 64_000_000 || n > 1_000_000_000_000 {
+		p.fail(name, "must be a size from 64M to 1T (like 160M or 2G), or 0 for none, got %q", v)
+		return 0
+	}
+	return n
 }
 
 func (p *parser) duration(name string, def, lo, hi time.Duration) time.Duration {

@@ -35,6 +35,11 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "text", c.LogFormat)
 	require.Empty(t, c.DatabaseReadURL, "no replica unless one is named")
 	require.Equal(t, 10*time.Second, c.DatabaseReadMaxLag)
+	require.Equal(t, int64(160_000_000), c.MemoryLimit, "sizes are decimal, as BANGFU_BODY_LIMIT's")
+
+	c, err = config.Load(env(map[string]string{"DATABASE_URL": "postgres://x@y/z", "BANGFU_STATE_DIR": t.TempDir(), "BANGFU_MEMORY_LIMIT": "0"}))
+	require.NoError(t, err)
+	require.Zero(t, c.MemoryLimit, "0 leaves the runtime alone")
 }
 
 func TestBadValuesNameTheVariable(t *testing.T) {
@@ -51,6 +56,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"proxies":      {"BANGFU_TRUSTED_PROXIES", "10.0.0.0/8, nonsense", `BANGFU_TRUSTED_PROXIES: "nonsense" is not an IP address or CIDR range`},
 		"smtp":         {"BANGFU_SMTP_URL", "mail.example.com", "BANGFU_SMTP_URL: must look like smtp://user:password@host:587"},
 		"body limit":   {"BANGFU_BODY_LIMIT", "12 potatoes", `BANGFU_BODY_LIMIT: must be a size from 1K to 1G (like 12M or 512K), got "12 potatoes"`},
+		"memory limit": {"BANGFU_MEMORY_LIMIT", "12M", `BANGFU_MEMORY_LIMIT: must be a size from 64M to 1T (like 160M or 2G), or 0 for none, got "12M"`},
 		"body limit 0": {"BANGFU_BODY_LIMIT", "0", `BANGFU_BODY_LIMIT: must be a size from 1K to 1G (like 12M or 512K), got "0"`},
 		"replica lag":  {"BANGFU_DATABASE_READ_MAX_LAG", "0s", `BANGFU_DATABASE_READ_MAX_LAG: must be a duration from 1s to 10m0s (like 30s or 15m), got "0s"`},
 		"replica":      {"BANGFU_DATABASE_READ_URL", "postgres://x@y/z", "BANGFU_DATABASE_READ_URL: must be a replica, not DATABASE_URL itself (leave it empty to read from the primary)"},
