@@ -381,3 +381,42 @@ func TestReportCacheOff(t *testing.T) {
 		supervisor.ID).Scan(&n))
 	require.Equal(t, 2, n)
 }
+
+// TestProvinceRatesReadTheIndexOnly holds the rates statements and
+// migration 0019's students_rates_idx to each other: every column the
+// province's rates read (today's, and a past day's side of students) is in
+// the index, so the count never reads the million rows' heap
+// (docs/performance.md). With plain index and sequential scans priced out,
+// a column missing from the index would show as a scan of students that is
+// not index-only.
+func TestProvinceRatesReadTheIndexOnly(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := t.Context()
+	school := env.MustSchool(t)
+	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	env.MustActiveCase(t, counselor)
+	today := bangfu.Today(env.App.Clock)
+	monthAgo := today.AddDays(-30)
+	province := bangfu.Actor{Role: bangfu.RoleProvince}
+	for _, f := range []report.Filter{{GraduationYear: 2026}, {GraduationYear: 2026, AsOf: &monthAgo}} {
+		q := report.Queries(province, f, today, 14)[0]
+		require.Equal(t, "rates", q.Name)
+		tx, err := env.App.DB.Pool.Begin(ctx)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off`)
+		require.NoError(t, err)
+		var plan strings.Builder
+		rows, err := tx.Query(ctx, "EXPLAIN (COSTS OFF) "+q.SQL, q.Args...)
+		require.NoError(t, err)
+		for rows.Next() {
+			var line string
+			require.NoError(t, rows.Scan(&line))
+			plan.WriteString(line + "\n")
+		}
+		require.NoError(t, rows.Err())
+		require.NoError(t, tx.Rollback(ctx))
+		require.Contains(t, plan.String(), "Index Only Scan using students_rates_idx on students s", "as of %v:\n%s", f.AsOf, plan.String())
+		require.Equal(t, 1, strings.Count(plan.String(), " on students s"), "students is read once, index-only:\n%s", plan.String())
+	}
+}
