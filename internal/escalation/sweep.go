@@ -103,13 +103,16 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	// sweep run again at once (a restart runs it at start) raises nothing
 	// more, and a case found long quiet still climbs one step at a time.
 	if err := collect(`
-		WITH quiet AS (
-			SELECT s.id, s.school_id, coalesce(s.last_contact_at, s.activated_at, s.created_at) AS since,
+		WITH quiet AS MATERIALIZED (
+			-- The narrow case_activity rows of the cases in the caseload
+			-- quiet long enough for the lowest threshold, through their
+			-- small partial index; the wide students row only for those.
+			SELECT s.id, s.school_id, ca.quiet_since AS since,
 			       CASE WHEN `+graduate.AfterGraduationSQL("$5")+` THEN ARRAY[$6::int, $7::int, $8::int]
 			            ELSE ARRAY[$2::int, $3::int, $4::int] END AS t
-			FROM students s
-			WHERE s.status IN ('open', 'active')
-			  AND coalesce(s.last_contact_at, s.activated_at, s.created_at) <= $1::timestamptz - make_interval(days => least($2::int, $6::int))
+			FROM case_activity ca JOIN students s ON s.id = ca.student_id
+			WHERE ca.followed AND ca.quiet_since <= $1::timestamptz - make_interval(days => least($2::int, $6::int))
+			  AND s.status IN ('open', 'active')
 		), due AS (
 			SELECT q.id, q.school_id, q.t, extract(epoch FROM q.since)::bigint::text AS episode,
 			       floor(extract(epoch FROM $1::timestamptz - q.since) / 86400)::int AS days,
@@ -147,9 +150,9 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	if err := collect(`
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
 		SELECT s.id, s.school_id, 'referrals_short', 1, extract(epoch FROM s.activated_at)::bigint::text,
-		       format('帮扶 %s 天内仅推荐 %s 个岗位（应不少于 %s 个）', $2::int, s.referrals_count, $3::int), $1
-		FROM students s
-		WHERE s.status = 'active' AND s.activated_at <= $1::timestamptz - make_interval(days => $2::int) AND s.referrals_count < $3
+		       format('帮扶 %s 天内仅推荐 %s 个岗位（应不少于 %s 个）', $2::int, ca.referrals_count, $3::int), $1
+		FROM students s JOIN case_activity ca ON ca.student_id = s.id
+		WHERE s.status = 'active' AND s.activated_at <= $1::timestamptz - make_interval(days => $2::int) AND ca.referrals_count < $3
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, cfg.ReferralWindowDays, cfg.ReferralMinimum); err != nil {
 		return res, err
@@ -171,13 +174,13 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	// transferred, handed over) clears them all.
 	rows, err := tx.Query(ctx, `
 		UPDATE escalations e SET status = 'resolved', resolved_at = $1, resolve_note = '条件已消除（系统巡查）'
-		FROM students s
+		FROM students s JOIN case_activity ca ON ca.student_id = s.id
 		WHERE s.id = e.student_id AND e.status <> 'resolved' AND (
 		     s.status NOT IN ('open', 'active')
 		  OR (e.kind = 'measure_overdue' AND NOT EXISTS (
 		          SELECT 1 FROM plan_measures m WHERE m.student_id = s.id AND m.revision = s.plan_revision
 		            AND m.revision || ':' || m.position = e.episode AND m.due_on < $2 AND m.status IN ('planned', 'in_progress')))
-		  OR (e.kind = 'referrals_short' AND (s.referrals_count >= $3 OR s.status <> 'active'))
+		  OR (e.kind = 'referrals_short' AND (ca.referrals_count >= $3 OR s.status <> 'active'))
 		  OR (e.kind = 'unplaced_after_july' AND NOT (`+unplacedCase+`)))
 		RETURNING e.id`,
 		now, today, cfg.ReferralMinimum)

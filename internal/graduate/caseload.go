@@ -184,15 +184,16 @@ func caseloadBase(a bangfu.Actor, f CaseloadFilter, today bangfu.Date) *postgres
 	return w
 }
 
-const caseloadInner = `SELECT s.id, s.student_number, s.name, s.department_id, s.counselor_id, s.status, s.next_followup_on,
-		s.last_contact_at, ` + phaseSQL + ` AS phase,
-		(s.status IN ('open', 'active') AND (s.overdue OR coalesce(s.next_followup_on < $1::date, false))) AS overdue,
-		coalesce(e.level, 0) AS level,
+// caseloadInner computes the urgency of each file s in scope from its
+// narrow case_activity row ca and, through the small partial index
+// escalations_unresolved_idx, its highest unresolved escalation.
+const caseloadInner = `SELECT s.id, s.student_number, s.name, s.department_id, s.counselor_id, s.status, ca.next_followup_on,
+		ca.last_contact_at, ` + phaseSQL + ` AS phase,
+		(s.status IN ('open', 'active') AND (ca.overdue OR coalesce(ca.next_followup_on < $1::date, false))) AS overdue,
+		coalesce((SELECT max(e.level) FROM escalations e WHERE e.student_id = s.id AND e.status <> 'resolved'), 0) AS level,
 		s.status NOT IN ('open', 'active') AS inactive,
-		coalesce(s.last_contact_at, '-infinity'::timestamptz) AS contact
-	FROM students s
-	LEFT JOIN LATERAL (SELECT max(e.level) AS level FROM escalations e
-		WHERE e.student_id = s.id AND e.status <> 'resolved') e ON true
+		coalesce(ca.last_contact_at, '-infinity'::timestamptz) AS contact
+	FROM students s JOIN case_activity ca ON ca.student_id = s.id
 	WHERE `
 
 // dueCondition is the condition on the computed columns of c for f.Due

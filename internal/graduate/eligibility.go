@@ -30,8 +30,8 @@ func (h EligibilityHook) call(ctx context.Context, tx pgx.Tx, studentIDs ...int6
 // The caller must have checked that rule. A missing graduate is not_found.
 func Lock(ctx context.Context, q postgres.Querier, id int64) (Header, error) {
 	var h Header
-	err := q.QueryRow(ctx, AccessSQL+` FOR UPDATE`, id).Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status,
-		&h.GraduationYear, &h.LedgerSeq, &h.LedgerHead, &h.FollowupJobID)
+	err := q.QueryRow(ctx, lockSQL, id).Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status,
+		&h.GraduationYear, &h.LedgerSeq, &h.LedgerHead, &h.FollowupJobID, &h.PlanCadence)
 	if err != nil {
 		return Header{}, postgres.FormatError(err, "graduate")
 	}

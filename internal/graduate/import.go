@@ -497,6 +497,11 @@ func (s *Service) writeImport(ctx context.Context, tx pgx.Tx, a bangfu.Actor, sc
 				cnid.MaskResidentID(in.IDNumber)); err != nil {
 				return err
 			}
+			if slices.Contains(r.changed, "department_id") {
+				if err := s.moved(ctx, tx, r.existing.id, in.DepartmentID); err != nil {
+					return err
+				}
+			}
 			events = append(events, audit.Event{Action: audit.StudentImport, StudentID: r.existing.id, SchoolID: school,
 				Fields: r.changed, Detail: map[string]any{"row": r.line}})
 			if consentOrYearChanged(r.changed) {

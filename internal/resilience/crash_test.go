@@ -149,7 +149,7 @@ func TestKillDuringWrites(t *testing.T) {
 		live, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 		require.NoError(t, err)
 		var named *int64
-		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT followup_job_id FROM students WHERE id = $1`, st.ID).Scan(&named))
+		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT followup_job_id FROM case_activity WHERE student_id = $1`, st.ID).Scan(&named))
 		require.Len(t, live, 1, "graduate %d live follow-ups", st.ID)
 		require.NotNil(t, named)
 		require.Equal(t, live[0], *named, "graduate %d", st.ID)
