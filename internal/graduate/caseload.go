@@ -252,6 +252,10 @@ func caseloadQuery(columns string, a bangfu.Actor, f CaseloadFilter, after strin
 // first page of each search is recorded in the audit log.
 func (s *Service) Caseload(ctx context.Context, a bangfu.Actor, f CaseloadFilter, after string, limit int) (bangfu.List[CaseloadRow], error) {
 	f.Q = strings.TrimSpace(f.Q)
+	if f.Q != "" && policy.Masked(a) {
+		// As in List: what a role sees masked it cannot search by.
+		return bangfu.List[CaseloadRow]{}, (bangfu.Problems{"q": "cannot be used by province staff, who see names and student numbers masked"}).Err()
+	}
 	if err := f.Check(); err != nil {
 		return bangfu.List[CaseloadRow]{}, err
 	}
