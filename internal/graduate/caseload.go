@@ -190,10 +190,12 @@ func caseloadBase(a bangfu.Actor, f CaseloadFilter, today bangfu.Date) *postgres
 const caseloadInner = `SELECT s.id, s.student_number, s.name, s.department_id, s.counselor_id, s.status, ca.next_followup_on,
 		ca.last_contact_at, ` + phaseSQL + ` AS phase,
 		(s.status IN ('open', 'active') AND (ca.overdue OR coalesce(ca.next_followup_on < $1::date, false))) AS overdue,
-		coalesce((SELECT max(e.level) FROM escalations e WHERE e.student_id = s.id AND e.status <> 'resolved'), 0) AS level,
+		coalesce(e.level, 0) AS level,
 		s.status NOT IN ('open', 'active') AS inactive,
 		coalesce(ca.last_contact_at, '-infinity'::timestamptz) AS contact
 	FROM students s JOIN case_activity ca ON ca.student_id = s.id
+	LEFT JOIN LATERAL (SELECT max(e.level) AS level FROM escalations e
+		WHERE e.student_id = s.id AND e.status <> 'resolved') e ON true
 	WHERE `
 
 // dueCondition is the condition on the computed columns of c for f.Due

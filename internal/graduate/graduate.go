@@ -201,6 +201,23 @@ const lockSQL = `SELECT s.id, s.school_id, s.department_id, s.counselor_id, s.st
 
 const readSQL = `SELECT id, school_id, department_id, counselor_id, status, graduation_year FROM students WHERE id = $1`
 
+// QueueAccess queues Access's read (without the lock) of graduate id on b,
+// so that a read can send it in one round trip with its own statements:
+// when the batch is sent, *h holds the header, and the batch fails with
+// not_found when a may not see the graduate (the caller then discards
+// what the other statements read).
+func QueueAccess(b *pgx.Batch, a bangfu.Actor, id int64, h *Header) {
+	b.Queue(readSQL, id).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear); err != nil {
+			return postgres.FormatError(err, "graduate")
+		}
+		if !policy.Sees(a, h.Record) {
+			return bangfu.NotFound("graduate")
+		}
+		return nil
+	})
+}
+
 // FileSQL reads one file ($1: today, $2: the graduate's id) and
 // HardshipsSQL its hardships ($1: the graduate's id); exported so that
 // benchmarks can issue the same SQL directly.
