@@ -15,11 +15,10 @@ import (
 	"github.com/bangfu/bangfu/internal/settings"
 )
 
-// unplacedCase holds for a graduate s in the caseload without a placing
-// destination: none recorded yet, or 70, 71 or 72 (the codes that do not
-// count towards 去向落实率). The partial index students_unplaced_idx
-// (migration 0007) has the same condition.
-const unplacedCase = `s.status IN ('open', 'active') AND (s.destination_code IS NULL OR s.destination_code IN ('70', '71', '72'))`
+// A graduate in the caseload without a placing destination — none recorded
+// yet, or 70, 71 or 72 (the codes that do not count towards 去向落实率) — is
+// case_activity's followed and unplaced (kept by graduate), indexed by
+// case_activity_unplaced_idx (migration 0017).
 
 // SweepArgs is the periodic stall sweep.
 type SweepArgs struct{}
@@ -106,13 +105,12 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		WITH quiet AS MATERIALIZED (
 			-- The narrow case_activity rows of the cases in the caseload
 			-- quiet long enough for the lowest threshold, through their
-			-- small partial index; the wide students row only for those.
-			SELECT s.id, s.school_id, ca.quiet_since AS since,
-			       CASE WHEN `+graduate.AfterGraduationSQL("$5")+` THEN ARRAY[$6::int, $7::int, $8::int]
+			-- small partial index; no wide students row is read.
+			SELECT ca.student_id AS id, ca.school_id, ca.quiet_since AS since,
+			       CASE WHEN `+graduate.AfterGraduationOfSQL("$5", "ca.graduation_year")+` THEN ARRAY[$6::int, $7::int, $8::int]
 			            ELSE ARRAY[$2::int, $3::int, $4::int] END AS t
-			FROM case_activity ca JOIN students s ON s.id = ca.student_id
+			FROM case_activity ca
 			WHERE ca.followed AND ca.quiet_since <= $1::timestamptz - make_interval(days => least($2::int, $6::int))
-			  AND s.status IN ('open', 'active')
 		), due AS (
 			SELECT q.id, q.school_id, q.t, extract(epoch FROM q.since)::bigint::text AS episode,
 			       floor(extract(epoch FROM $1::timestamptz - q.since) / 86400)::int AS days,
@@ -160,10 +158,12 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 
 	if err := collect(`
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
-		SELECT s.id, s.school_id, 'unplaced_after_july', 1, s.graduation_year::text,
-		       format('%s 届毕业生 7 月 31 日后仍未落实毕业去向', s.graduation_year), $1
-		FROM students s
-		WHERE `+unplacedCase+` AND make_date(s.graduation_year, 7, 31) < $2
+		SELECT ca.student_id, ca.school_id, 'unplaced_after_july', 1, ca.graduation_year::text,
+		       format('%s 届毕业生 7 月 31 日后仍未落实毕业去向', ca.graduation_year), $1
+		FROM case_activity ca
+		WHERE ca.followed AND ca.unplaced AND make_date(ca.graduation_year, 7, 31) < $2
+		  AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.student_id = ca.student_id AND e.kind = 'unplaced_after_july'
+		                    AND e.level = 1 AND e.episode = ca.graduation_year::text)
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, today); err != nil {
 		return res, err
@@ -174,14 +174,16 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	// transferred, handed over) clears them all.
 	rows, err := tx.Query(ctx, `
 		UPDATE escalations e SET status = 'resolved', resolved_at = $1, resolve_note = '条件已消除（系统巡查）'
-		FROM students s JOIN case_activity ca ON ca.student_id = s.id
-		WHERE s.id = e.student_id AND e.status <> 'resolved' AND (
-		     s.status NOT IN ('open', 'active')
+		FROM case_activity ca
+		WHERE ca.student_id = e.student_id AND e.status <> 'resolved' AND (
+		     NOT ca.followed
+		  OR (e.kind = 'unplaced_after_july' AND NOT ca.unplaced)
+		  OR (e.kind = 'referrals_short' AND (ca.referrals_count >= $3
+		          OR NOT EXISTS (SELECT 1 FROM students s WHERE s.id = e.student_id AND s.status = 'active')))
 		  OR (e.kind = 'measure_overdue' AND NOT EXISTS (
-		          SELECT 1 FROM plan_measures m WHERE m.student_id = s.id AND m.revision = s.plan_revision
-		            AND m.revision || ':' || m.position = e.episode AND m.due_on < $2 AND m.status IN ('planned', 'in_progress')))
-		  OR (e.kind = 'referrals_short' AND (ca.referrals_count >= $3 OR s.status <> 'active'))
-		  OR (e.kind = 'unplaced_after_july' AND NOT (`+unplacedCase+`)))
+		          SELECT 1 FROM students s JOIN plan_measures m ON m.student_id = s.id AND m.revision = s.plan_revision
+		          WHERE s.id = e.student_id AND m.revision || ':' || m.position = e.episode
+		            AND m.due_on < $2 AND m.status IN ('planned', 'in_progress'))))
 		RETURNING e.id`,
 		now, today, cfg.ReferralMinimum)
 	if err != nil {

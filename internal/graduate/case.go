@@ -142,16 +142,21 @@ func ReadActivity(ctx context.Context, q postgres.Querier, studentID int64) (Act
 	return a, err
 }
 
-// syncCase copies the case's status (whether it is in the caseload) and
-// the start of its quiet spell into its case_activity row, after a write
-// of students that may have changed its status or activation.
+// syncCase copies what the stall sweep needs of the file into its
+// case_activity row — whether the case is in the caseload (status open or
+// active), the start of its quiet spell, the graduation year, whether it
+// has no placing destination — after a write of students that may have
+// changed its status, activation, graduation year or destination. A row
+// already current is not written.
 func syncCase(ctx context.Context, q postgres.Querier, studentID int64) error {
-	_, err := q.Exec(ctx, `UPDATE case_activity ca SET followed = s.status IN ('open', 'active'),
-			quiet_since = coalesce(ca.last_contact_at, s.activated_at, s.created_at)
-		FROM students s
-		WHERE s.id = $1 AND ca.student_id = $1
-		  AND (ca.followed IS DISTINCT FROM s.status IN ('open', 'active')
-		       OR ca.quiet_since IS DISTINCT FROM coalesce(ca.last_contact_at, s.activated_at, s.created_at))`, studentID)
+	_, err := q.Exec(ctx, `UPDATE case_activity ca SET followed = n.followed, quiet_since = n.quiet_since,
+			graduation_year = n.graduation_year, unplaced = n.unplaced
+		FROM (SELECT s.status IN ('open', 'active') AS followed, coalesce(c.last_contact_at, s.activated_at, s.created_at) AS quiet_since,
+		             s.graduation_year, (s.destination_code IS NULL OR s.destination_code IN ('70', '71', '72')) AS unplaced
+		      FROM students s JOIN case_activity c ON c.student_id = s.id WHERE s.id = $1) n
+		WHERE ca.student_id = $1
+		  AND (ca.followed, ca.quiet_since, ca.graduation_year, ca.unplaced) IS DISTINCT FROM (n.followed, n.quiet_since, n.graduation_year, n.unplaced)`,
+		studentID)
 	return err
 }
 
@@ -187,7 +192,7 @@ func SetDestination(ctx context.Context, tx pgx.Tx, studentID, destinationID int
 			activated_at = CASE WHEN $5 = 2 AND s.status = 'placed' THEN coalesce(s.activated_at, $4) ELSE s.activated_at END
 		FROM (SELECT status FROM students WHERE id = $1) o
 		WHERE s.id = $1 RETURNING o.status, s.status`, studentID, destinationID, code, at, int(effect)).Scan(&c.From, &c.To)
-	if err == nil && c.Moved() {
+	if err == nil {
 		err = syncCase(ctx, tx, studentID)
 	}
 	return c, err
@@ -280,6 +285,12 @@ func PhaseOf(status string, year int, today bangfu.Date) string {
 // school by the date in the parameter day (like "$1"): PhaseOf's rule.
 func AfterGraduationSQL(day string) string {
 	return day + `::date > ` + graduationDateSQL
+}
+
+// AfterGraduationOfSQL is AfterGraduationSQL for a graduation year in the
+// SQL expression year (case_activity's copy, for the stall sweep).
+func AfterGraduationOfSQL(day, year string) string {
+	return day + `::date > make_date(` + year + `, 6, 30)`
 }
 
 // graduationDateSQL is GraduationDate of a graduate s, in SQL.

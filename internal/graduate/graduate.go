@@ -500,7 +500,8 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, in Input) (int64, error
 	if err != nil {
 		return 0, postgres.FormatError(err, "graduate")
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO case_activity (student_id, followed, quiet_since) VALUES ($1, true, $2)`, id, now); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO case_activity (student_id, followed, quiet_since, school_id, graduation_year) VALUES ($1, true, $2, $3, $4)`,
+		id, now, in.SchoolID, in.GraduationYear); err != nil {
 		return 0, err
 	}
 	return id, s.caseChanged(ctx, tx, CaseChange{StudentID: id, To: "open"})
@@ -704,7 +705,7 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.StudentUpdate, StudentID: id, SchoolID: h.SchoolID, Fields: changed}); err != nil {
 			return err
 		}
-		if status != cur.Status {
+		if status != cur.Status || in.GraduationYear != cur.GraduationYear {
 			if err := syncCase(ctx, tx, id); err != nil {
 				return err
 			}

@@ -497,6 +497,11 @@ func (s *Service) writeImport(ctx context.Context, tx pgx.Tx, a bangfu.Actor, sc
 				cnid.MaskResidentID(in.IDNumber)); err != nil {
 				return err
 			}
+			if slices.Contains(r.changed, "graduation_year") {
+				if err := syncCase(ctx, tx, r.existing.id); err != nil {
+					return err
+				}
+			}
 			if slices.Contains(r.changed, "department_id") {
 				if err := s.moved(ctx, tx, r.existing.id, in.DepartmentID); err != nil {
 					return err
