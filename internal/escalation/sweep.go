@@ -136,10 +136,10 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 
 	if err := collect(`
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
-		SELECT s.id, s.school_id, 'measure_overdue', 1, m.revision || ':' || m.position,
+		SELECT ca.student_id, ca.school_id, 'measure_overdue', 1, m.revision || ':' || m.position,
 		       format('帮扶措施已过截止日期（%s）：%s', m.due_on, left(m.description, 100)), $1
-		FROM plan_measures m JOIN students s ON s.id = m.student_id AND s.plan_revision = m.revision
-		WHERE m.due_on < $2 AND m.status IN ('planned', 'in_progress') AND s.status IN ('open', 'active')
+		FROM plan_measures m JOIN case_activity ca ON ca.student_id = m.student_id AND ca.plan_revision = m.revision
+		WHERE m.due_on < $2 AND m.status IN ('planned', 'in_progress') AND ca.followed
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, today); err != nil {
 		return res, err
@@ -147,10 +147,11 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 
 	if err := collect(`
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
-		SELECT s.id, s.school_id, 'referrals_short', 1, extract(epoch FROM s.activated_at)::bigint::text,
+		SELECT ca.student_id, ca.school_id, 'referrals_short', 1, extract(epoch FROM ca.activated_at)::bigint::text,
 		       format('帮扶 %s 天内仅推荐 %s 个岗位（应不少于 %s 个）', $2::int, ca.referrals_count, $3::int), $1
-		FROM students s JOIN case_activity ca ON ca.student_id = s.id
-		WHERE s.status = 'active' AND s.activated_at <= $1::timestamptz - make_interval(days => $2::int) AND ca.referrals_count < $3
+		FROM case_activity ca
+		-- Active, not open: a case in the caseload that has been activated.
+		WHERE ca.followed AND ca.activated_at <= $1::timestamptz - make_interval(days => $2::int) AND ca.referrals_count < $3
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, cfg.ReferralWindowDays, cfg.ReferralMinimum); err != nil {
 		return res, err
@@ -178,12 +179,13 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		WHERE ca.student_id = e.student_id AND e.status <> 'resolved' AND (
 		     NOT ca.followed
 		  OR (e.kind = 'unplaced_after_july' AND NOT ca.unplaced)
-		  OR (e.kind = 'referrals_short' AND (ca.referrals_count >= $3
-		          OR NOT EXISTS (SELECT 1 FROM students s WHERE s.id = e.student_id AND s.status = 'active')))
-		  OR (e.kind = 'measure_overdue' AND NOT EXISTS (
-		          SELECT 1 FROM students s JOIN plan_measures m ON m.student_id = s.id AND m.revision = s.plan_revision
-		          WHERE s.id = e.student_id AND m.revision || ':' || m.position = e.episode
-		            AND m.due_on < $2 AND m.status IN ('planned', 'in_progress'))))
+		  OR (e.kind = 'referrals_short' AND (ca.referrals_count >= $3 OR ca.activated_at IS NULL))
+		  -- One probe of the measure's key per flag (LIMIT keeps it per row
+		  -- rather than a hash of every due measure).
+		  OR (e.kind = 'measure_overdue' AND (
+		          SELECT true FROM plan_measures m
+		          WHERE m.student_id = ca.student_id AND m.revision = ca.plan_revision AND m.revision || ':' || m.position = e.episode
+		            AND m.due_on < $2 AND m.status IN ('planned', 'in_progress') LIMIT 1) IS NULL))
 		RETURNING e.id`,
 		now, today, cfg.ReferralMinimum)
 	if err != nil {

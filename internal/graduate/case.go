@@ -150,19 +150,21 @@ func ReadActivity(ctx context.Context, q postgres.Querier, studentID int64) (Act
 // already current is not written.
 func syncCase(ctx context.Context, q postgres.Querier, studentID int64) error {
 	_, err := q.Exec(ctx, `UPDATE case_activity ca SET followed = n.followed, quiet_since = n.quiet_since,
-			graduation_year = n.graduation_year, unplaced = n.unplaced
+			graduation_year = n.graduation_year, unplaced = n.unplaced, activated_at = n.activated_at
 		FROM (SELECT s.status IN ('open', 'active') AS followed, coalesce(c.last_contact_at, s.activated_at, s.created_at) AS quiet_since,
-		             s.graduation_year, (s.destination_code IS NULL OR s.destination_code IN ('70', '71', '72')) AS unplaced
+		             s.graduation_year, (s.destination_code IS NULL OR s.destination_code IN ('70', '71', '72')) AS unplaced, s.activated_at
 		      FROM students s JOIN case_activity c ON c.student_id = s.id WHERE s.id = $1) n
 		WHERE ca.student_id = $1
-		  AND (ca.followed, ca.quiet_since, ca.graduation_year, ca.unplaced) IS DISTINCT FROM (n.followed, n.quiet_since, n.graduation_year, n.unplaced)`,
+		  AND (ca.followed, ca.quiet_since, ca.graduation_year, ca.unplaced, ca.activated_at)
+		      IS DISTINCT FROM (n.followed, n.quiet_since, n.graduation_year, n.unplaced, n.activated_at)`,
 		studentID)
 	return err
 }
 
 // SetPlanRevision records the graduate's current plan revision.
 func SetPlanRevision(ctx context.Context, q postgres.Querier, studentID int64, revision int, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE students SET plan_revision = $2, updated_at = $3, version = version + 1 WHERE id = $1`, studentID, revision, at)
+	_, err := q.Exec(ctx, `WITH c AS (UPDATE case_activity SET plan_revision = $2 WHERE student_id = $1)
+		UPDATE students SET plan_revision = $2, updated_at = $3, version = version + 1 WHERE id = $1`, studentID, revision, at)
 	return err
 }
 
