@@ -283,8 +283,10 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 		var counselor *int64
 		var name, status string
 		var year int
+		// Both rows locked (the file's first, as every writer does), so that
+		// after waiting for a contact's transaction this reads its result.
 		err := tx.QueryRow(ctx, `SELECT ca.followup_job_id, ca.followup_scheduled_at, ca.last_contact_at, s.counselor_id, s.name, s.status, s.graduation_year
-			FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.id = $1 FOR UPDATE OF s`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name, &status, &year)
+			FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.id = $1 FOR UPDATE OF s, ca`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name, &status, &year)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return river.JobCancel(fmt.Errorf("graduate %d not found", job.Args.StudentID))
 		} else if err != nil {

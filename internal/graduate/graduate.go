@@ -194,10 +194,18 @@ const AccessSQL = `SELECT s.id, s.school_id, s.department_id, s.counselor_id, s.
 		ca.ledger_seq, ca.ledger_head, ca.followup_job_id
 	FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.id = $1`
 
-const lockSQL = `SELECT s.id, s.school_id, s.department_id, s.counselor_id, s.status, s.graduation_year,
-		ca.ledger_seq, ca.ledger_head, ca.followup_job_id,
+// lockSQL locks the file and reads its header; lockActivitySQL, sent
+// after it in the same batch, reads the ledger head and live follow-up
+// with a snapshot taken once the lock is held (so always the last
+// writer's). One statement could not: a row lock waited for re-reads only
+// the locked row, and would pair it with the case_activity row as it was
+// before the previous writer committed.
+const (
+	lockSQL = `SELECT s.id, s.school_id, s.department_id, s.counselor_id, s.status, s.graduation_year,
 		(SELECT p.cadence_days FROM plan_revisions p WHERE p.student_id = s.id AND p.revision = s.plan_revision)
-	FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.id = $1 FOR UPDATE OF s`
+	FROM students s WHERE s.id = $1 FOR UPDATE`
+	lockActivitySQL = `SELECT ledger_seq, ledger_head, followup_job_id FROM case_activity WHERE student_id = $1`
+)
 
 const readSQL = `SELECT id, school_id, department_id, counselor_id, status, graduation_year FROM students WHERE id = $1`
 
@@ -486,12 +494,16 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, in Input) (int64, error
 		consentAt = &now
 	}
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO students (school_id, department_id, student_number, name,
+	// The file and its case_activity row, in one statement.
+	err := tx.QueryRow(ctx, `WITH s AS (INSERT INTO students (school_id, department_id, student_number, name,
 			id_number_sealed, id_number_hash, id_number_masked, major, education_level, graduation_year, phone, email,
 			intention_industry, intention_region, intention_job_type, skills, certificates, accommodations_sealed,
 			counselor_id, consent, consent_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)
-		RETURNING id`,
+		RETURNING id, school_id, graduation_year)
+		INSERT INTO case_activity (student_id, followed, quiet_since, school_id, graduation_year)
+		SELECT id, true, $22, school_id, graduation_year FROM s
+		RETURNING student_id`,
 		in.SchoolID, in.DepartmentID, in.StudentNumber, in.Name,
 		s.Box.Seal(FieldIDNumber, in.IDNumber), s.Box.Hash(FieldIDNumber, in.IDNumber), cnid.MaskResidentID(in.IDNumber),
 		in.Major, in.EducationLevel, in.GraduationYear, in.Phone, in.Email,
@@ -499,10 +511,6 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, in Input) (int64, error
 		s.sealOptional(FieldAccommodations, in.Accommodations), in.CounselorID, in.Consent, consentAt, now).Scan(&id)
 	if err != nil {
 		return 0, postgres.FormatError(err, "graduate")
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO case_activity (student_id, followed, quiet_since, school_id, graduation_year) VALUES ($1, true, $2, $3, $4)`,
-		id, now, in.SchoolID, in.GraduationYear); err != nil {
-		return 0, err
 	}
 	return id, s.caseChanged(ctx, tx, CaseChange{StudentID: id, To: "open"})
 }
