@@ -291,7 +291,7 @@ func (f *Floor) append(w http.ResponseWriter, r *http.Request, a bangfu.Actor) e
 		b := &pgx.Batch{}
 		b.Queue(ledger.InsertSQL,
 			e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
-			nil, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID)
+			nil, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID, h.DepartmentID)
 		b.Queue(graduate.AdvanceSQL, id, e.Seq, hash, b2i(contact), b2i(e.Kind == "referral"), contact, e.OccurredAt)
 		return tx.SendBatch(r.Context(), b).Close()
 	})
