@@ -25,6 +25,7 @@ var owners = map[string]string{
 	"refresh_tokens":    "internal/auth",
 	"login_throttle":    "internal/auth",
 	"students":          "internal/graduate",
+	"case_activity":     "internal/graduate",
 	"hardships":         "internal/graduate",
 	"import_throttle":   "internal/graduate",
 	"plan_revisions":    "internal/plan",

@@ -139,12 +139,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Escalations = &escalation.Service{DB: db, Clock: opts.Clock, Reads: a.AuditReads, Notify: a.Notify}
 	a.Reports = &report.Service{DB: db, Clock: opts.Clock, Settings: a.Settings, Reads: a.AuditReads, NoCache: !cfg.ReportCache}
 	a.Handovers = &handover.Service{DB: db, Clock: opts.Clock, Ledger: a.Ledger, Reads: a.AuditReads, AfterCaseChange: a.Followups.OnCaseChange}
-	a.Ledger.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {
-		if err := a.Followups.OnAppend(ctx, tx, actor, h, e); err != nil {
+	a.Ledger.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry, p *ledger.Pending) error {
+		if err := a.Followups.OnAppend(ctx, tx, actor, h, e, p); err != nil {
 			return err
 		}
-		return a.Escalations.ResolveOnContact(ctx, tx, actor, h, e)
+		return a.Escalations.ResolveOnContact(ctx, tx, actor, h, e, p)
 	}
+	a.Graduates.AfterMove = ledger.MoveDepartment
 	a.Roster = &roster.Service{DB: db, Box: a.Box, Clock: opts.Clock, Reads: a.AuditReads, Ledger: a.Ledger, Plans: a.Plans,
 		InsecureWebhooks: cfg.Env == config.EnvDev}
 	// Whatever can change a graduate's eligibility enqueues the roster's

@@ -59,7 +59,7 @@ func (e *Env) Sweep(t testing.TB) escalation.Result {
 func (e *Env) FollowupJob(t testing.TB, studentID int64) *rivertype.JobRow {
 	t.Helper()
 	var id *int64
-	require.NoError(t, e.App.DB.Pool.QueryRow(context.Background(), `SELECT followup_job_id FROM students WHERE id = $1`, studentID).Scan(&id))
+	require.NoError(t, e.App.DB.Pool.QueryRow(context.Background(), `SELECT followup_job_id FROM case_activity WHERE student_id = $1`, studentID).Scan(&id))
 	require.NotNil(t, id, "graduate %d has no follow-up", studentID)
 	job, err := e.App.River.JobGet(context.Background(), *id)
 	require.NoError(t, err)

@@ -113,11 +113,11 @@ func (d *demo) at(t time.Time) services {
 	p.Clock, p.AfterRevise = clk, fs.OnRevise
 	l := *a.Ledger
 	l.Clock = clk
-	l.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry) error {
-		if err := fs.OnAppend(ctx, tx, actor, h, e); err != nil {
+	l.AfterAppend = func(ctx context.Context, tx pgx.Tx, actor bangfu.Actor, h graduate.Header, e ledger.Entry, pe *ledger.Pending) error {
+		if err := fs.OnAppend(ctx, tx, actor, h, e, pe); err != nil {
 			return err
 		}
-		return es.ResolveOnContact(ctx, tx, actor, h, e)
+		return es.ResolveOnContact(ctx, tx, actor, h, e, pe)
 	}
 	g.AfterCaseChange = fs.OnCaseChange
 	dst := *a.Destinations

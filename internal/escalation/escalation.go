@@ -297,21 +297,26 @@ func (s *Service) act(ctx context.Context, a bangfu.Actor, id int64, note, to st
 
 // ResolveOnContact is the ledger's hook: a contact resolves the case's
 // unresolved no-contact escalations, noting which entry did it, and their
-// notifications say so.
-func (s *Service) ResolveOnContact(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e ledger.Entry) error {
+// notifications say so. The resolution goes in the entry's batch; the
+// notifications are told after it, only when it resolved something.
+func (s *Service) ResolveOnContact(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e ledger.Entry, p *ledger.Pending) error {
 	if e.Kind != "contact" {
 		return nil
 	}
 	note := fmt.Sprintf("已恢复联系：台账第 %d 条记录", e.Seq)
-	rows, err := tx.Query(ctx, `UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolve_note = $4
+	var ids []int64
+	p.Batch.Queue(`UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolve_note = $4
 		WHERE student_id = $1 AND kind = 'no_contact' AND status <> 'resolved' RETURNING id`,
-		h.StudentID, a.UserID, s.Clock.Now(), note)
-	if err != nil {
+		h.StudentID, a.UserID, s.Clock.Now(), note).Query(func(rows pgx.Rows) error {
+		var err error
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 		return err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil || len(ids) == 0 {
-		return err
-	}
-	return resolved(ctx, tx, s.Notify, ids, note)
+	})
+	p.Then(func(ctx context.Context, tx pgx.Tx) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		return resolved(ctx, tx, s.Notify, ids, note)
+	})
+	return nil
 }

@@ -15,11 +15,10 @@ import (
 	"github.com/bangfu/bangfu/internal/settings"
 )
 
-// unplacedCase holds for a graduate s in the caseload without a placing
-// destination: none recorded yet, or 70, 71 or 72 (the codes that do not
-// count towards 去向落实率). The partial index students_unplaced_idx
-// (migration 0007) has the same condition.
-const unplacedCase = `s.status IN ('open', 'active') AND (s.destination_code IS NULL OR s.destination_code IN ('70', '71', '72'))`
+// A graduate in the caseload without a placing destination — none recorded
+// yet, or 70, 71 or 72 (the codes that do not count towards 去向落实率) — is
+// case_activity's followed and unplaced (kept by graduate), indexed by
+// case_activity_unplaced_idx (migration 0017).
 
 // SweepArgs is the periodic stall sweep.
 type SweepArgs struct{}
@@ -103,13 +102,15 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	// sweep run again at once (a restart runs it at start) raises nothing
 	// more, and a case found long quiet still climbs one step at a time.
 	if err := collect(`
-		WITH quiet AS (
-			SELECT s.id, s.school_id, coalesce(s.last_contact_at, s.activated_at, s.created_at) AS since,
-			       CASE WHEN `+graduate.AfterGraduationSQL("$5")+` THEN ARRAY[$6::int, $7::int, $8::int]
+		WITH quiet AS MATERIALIZED (
+			-- The narrow case_activity rows of the cases in the caseload
+			-- quiet long enough for the lowest threshold, through their
+			-- small partial index; no wide students row is read.
+			SELECT ca.student_id AS id, ca.school_id, ca.quiet_since AS since,
+			       CASE WHEN `+graduate.AfterGraduationOfSQL("$5", "ca.graduation_year")+` THEN ARRAY[$6::int, $7::int, $8::int]
 			            ELSE ARRAY[$2::int, $3::int, $4::int] END AS t
-			FROM students s
-			WHERE s.status IN ('open', 'active')
-			  AND coalesce(s.last_contact_at, s.activated_at, s.created_at) <= $1::timestamptz - make_interval(days => least($2::int, $6::int))
+			FROM case_activity ca
+			WHERE ca.followed AND ca.quiet_since <= $1::timestamptz - make_interval(days => least($2::int, $6::int))
 		), due AS (
 			SELECT q.id, q.school_id, q.t, extract(epoch FROM q.since)::bigint::text AS episode,
 			       floor(extract(epoch FROM $1::timestamptz - q.since) / 86400)::int AS days,
@@ -135,10 +136,10 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 
 	if err := collect(`
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
-		SELECT s.id, s.school_id, 'measure_overdue', 1, m.revision || ':' || m.position,
+		SELECT ca.student_id, ca.school_id, 'measure_overdue', 1, m.revision || ':' || m.position,
 		       format('帮扶措施已过截止日期（%s）：%s', m.due_on, left(m.description, 100)), $1
-		FROM plan_measures m JOIN students s ON s.id = m.student_id AND s.plan_revision = m.revision
-		WHERE m.due_on < $2 AND m.status IN ('planned', 'in_progress') AND s.status IN ('open', 'active')
+		FROM plan_measures m JOIN case_activity ca ON ca.student_id = m.student_id AND ca.plan_revision = m.revision
+		WHERE m.due_on < $2 AND m.status IN ('planned', 'in_progress') AND ca.followed
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, today); err != nil {
 		return res, err
@@ -146,10 +147,11 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 
 	if err := collect(`
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
-		SELECT s.id, s.school_id, 'referrals_short', 1, extract(epoch FROM s.activated_at)::bigint::text,
-		       format('帮扶 %s 天内仅推荐 %s 个岗位（应不少于 %s 个）', $2::int, s.referrals_count, $3::int), $1
-		FROM students s
-		WHERE s.status = 'active' AND s.activated_at <= $1::timestamptz - make_interval(days => $2::int) AND s.referrals_count < $3
+		SELECT ca.student_id, ca.school_id, 'referrals_short', 1, extract(epoch FROM ca.activated_at)::bigint::text,
+		       format('帮扶 %s 天内仅推荐 %s 个岗位（应不少于 %s 个）', $2::int, ca.referrals_count, $3::int), $1
+		FROM case_activity ca
+		-- Active, not open: a case in the caseload that has been activated.
+		WHERE ca.followed AND ca.activated_at <= $1::timestamptz - make_interval(days => $2::int) AND ca.referrals_count < $3
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, cfg.ReferralWindowDays, cfg.ReferralMinimum); err != nil {
 		return res, err
@@ -157,10 +159,12 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 
 	if err := collect(`
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
-		SELECT s.id, s.school_id, 'unplaced_after_july', 1, s.graduation_year::text,
-		       format('%s 届毕业生 7 月 31 日后仍未落实毕业去向', s.graduation_year), $1
-		FROM students s
-		WHERE `+unplacedCase+` AND make_date(s.graduation_year, 7, 31) < $2
+		SELECT ca.student_id, ca.school_id, 'unplaced_after_july', 1, ca.graduation_year::text,
+		       format('%s 届毕业生 7 月 31 日后仍未落实毕业去向', ca.graduation_year), $1
+		FROM case_activity ca
+		WHERE ca.followed AND ca.unplaced AND make_date(ca.graduation_year, 7, 31) < $2
+		  AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.student_id = ca.student_id AND e.kind = 'unplaced_after_july'
+		                    AND e.level = 1 AND e.episode = ca.graduation_year::text)
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, today); err != nil {
 		return res, err
@@ -171,14 +175,17 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	// transferred, handed over) clears them all.
 	rows, err := tx.Query(ctx, `
 		UPDATE escalations e SET status = 'resolved', resolved_at = $1, resolve_note = '条件已消除（系统巡查）'
-		FROM students s
-		WHERE s.id = e.student_id AND e.status <> 'resolved' AND (
-		     s.status NOT IN ('open', 'active')
-		  OR (e.kind = 'measure_overdue' AND NOT EXISTS (
-		          SELECT 1 FROM plan_measures m WHERE m.student_id = s.id AND m.revision = s.plan_revision
-		            AND m.revision || ':' || m.position = e.episode AND m.due_on < $2 AND m.status IN ('planned', 'in_progress')))
-		  OR (e.kind = 'referrals_short' AND (s.referrals_count >= $3 OR s.status <> 'active'))
-		  OR (e.kind = 'unplaced_after_july' AND NOT (`+unplacedCase+`)))
+		FROM case_activity ca
+		WHERE ca.student_id = e.student_id AND e.status <> 'resolved' AND (
+		     NOT ca.followed
+		  OR (e.kind = 'unplaced_after_july' AND NOT ca.unplaced)
+		  OR (e.kind = 'referrals_short' AND (ca.referrals_count >= $3 OR ca.activated_at IS NULL))
+		  -- One probe of the measure's key per flag (LIMIT keeps it per row
+		  -- rather than a hash of every due measure).
+		  OR (e.kind = 'measure_overdue' AND (
+		          SELECT true FROM plan_measures m
+		          WHERE m.student_id = ca.student_id AND m.revision = ca.plan_revision AND m.revision || ':' || m.position = e.episode
+		            AND m.due_on < $2 AND m.status IN ('planned', 'in_progress') LIMIT 1) IS NULL))
 		RETURNING e.id`,
 		now, today, cfg.ReferralMinimum)
 	if err != nil {

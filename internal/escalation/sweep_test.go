@@ -370,3 +370,57 @@ func TestAfterGraduationThresholdsFollowTheCadence(t *testing.T) {
 	env.Sweep(t)
 	require.Equal(t, []int{1, 2}, w.levels(t, w.student.ID))
 }
+
+// TestSweepReadsTheCaseAsItsFileSays: the sweep decides from the narrow
+// case_activity copy, which follows every change of the file that matters
+// to it — a status change, an activation (the quiet spell starts again),
+// a new graduation year (the thresholds after graduation), a destination.
+func TestSweepReadsTheCaseAsItsFileSays(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nextYear)
+	env := w.env
+	ctx := t.Context()
+	c := w.counselor.Actor()
+	opened := env.MustStudent(t, w.counselor, nextYear)       // open, never contacted
+	graduated := env.MustActiveCase(t, w.counselor, nextYear) // will become a 2025 graduate
+	closed := env.MustActiveCase(t, w.counselor, nextYear)
+	patch := func(id int64, p graduate.Patch) {
+		t.Helper()
+		f, err := env.App.Graduates.Get(ctx, c, id)
+		require.NoError(t, err)
+		_, err = env.App.Graduates.Update(ctx, c, id, f.Version, p)
+		require.NoError(t, err)
+	}
+
+	env.Clock.Advance(10 * 24 * time.Hour)
+	active, y2025, closedStatus := "active", 2025, "closed"
+	patch(opened.ID, graduate.Patch{Status: &active})           // quiet since now, not since it was created
+	patch(graduated.ID, graduate.Patch{GraduationYear: &y2025}) // after graduation: 30 days
+	env.Clock.Advance(5 * 24 * time.Hour)                       // 15 days after the start
+	res := env.Sweep(t)
+	require.Equal(t, 2, res.Raised["no_contact"], "the case quiet 15 days in school and the one closed later")
+	require.Equal(t, []int{1}, w.levels(t, w.student.ID))
+	require.Equal(t, []int{1}, w.levels(t, closed.ID))
+	require.Empty(t, w.levels(t, opened.ID), "activated 5 days ago")
+	require.Empty(t, w.levels(t, graduated.ID), "after graduation the first threshold is 30 days")
+
+	// A case that leaves the caseload has its flags cleared, and is not
+	// raised again.
+	patch(closed.ID, graduate.Patch{Status: &closedStatus})
+	env.Clock.Advance(10 * 24 * time.Hour)
+	res = env.Sweep(t)
+	require.Equal(t, 1, res.Cleared)
+	require.Equal(t, 2, res.Raised["no_contact"], "the activated case, 15 days quiet now, and level 2 of the first")
+	require.Equal(t, []int{1}, w.levels(t, opened.ID))
+	require.Equal(t, []int{1, 2}, w.levels(t, w.student.ID))
+	require.Empty(t, w.levels(t, graduated.ID), "25 days after graduation")
+	var open int
+	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM escalations WHERE student_id = $1 AND status <> 'resolved'`, closed.ID).Scan(&open))
+	require.Zero(t, open)
+
+	// A contact resolves at once and starts a new quiet spell.
+	w.contact(t, opened.ID, "")
+	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM escalations WHERE student_id = $1 AND status <> 'resolved'`, opened.ID).Scan(&open))
+	require.Zero(t, open)
+	require.Zero(t, env.Sweep(t).Raised["no_contact"])
+}

@@ -69,23 +69,38 @@ type Scheduler struct {
 // follow-up date) clears the overdue flag and schedules the next follow-up
 // — on the date the entry names, else after the plan's cadence, else after
 // the default cadence (after graduation: the monthly cadence, see ruleFor).
-func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h graduate.Header, e ledger.Entry) error {
+// It replaces the River job before the entry is sent and records the new
+// follow-up in the entry's batch (the statement that advances the head),
+// from what the append's lock read (h): no further read of the graduate.
+func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h graduate.Header, e ledger.Entry, p *ledger.Pending) error {
 	if e.Kind != "contact" && e.NextFollowupOn == nil {
 		return nil
 	}
 	if !graduate.Followed(h.Status) {
-		return s.cancel(ctx, tx, h.StudentID, h.FollowupJobID)
+		if h.FollowupJobID == nil {
+			return nil
+		}
+		if err := s.cancelJob(ctx, tx, *h.FollowupJobID); err != nil {
+			return err
+		}
+		p.Followup = &graduate.FollowupChange{Clear: true}
+		return nil
 	}
 	due := e.NextFollowupOn
 	if due == nil {
-		r, err := s.ruleFor(ctx, tx, h.StudentID)
+		r, err := s.ruleOf(ctx, tx, h.GraduationYear, h.PlanCadence)
 		if err != nil {
 			return err
 		}
 		d := r.after(bangfu.DateOf(e.OccurredAt))
 		due = &d
 	}
-	return s.schedule(ctx, tx, h.StudentID, h.FollowupJobID, *due)
+	jobID, err := s.replace(ctx, tx, h.StudentID, h.FollowupJobID, *due)
+	if err != nil {
+		return err
+	}
+	p.Followup = &graduate.FollowupChange{JobID: jobID, ScheduledAt: s.Clock.Now(), Due: *due}
+	return nil
 }
 
 // OnRevise is the plan's hook: the cadence applies after the last contact
@@ -98,7 +113,8 @@ func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r p
 	var next *time.Time
 	var status string
 	var overdue bool
-	if err := tx.QueryRow(ctx, `SELECT followup_job_id, next_followup_on, overdue, last_contact_at, status FROM students WHERE id = $1`, r.StudentID).
+	if err := tx.QueryRow(ctx, `SELECT ca.followup_job_id, ca.next_followup_on, ca.overdue, ca.last_contact_at, s.status
+		FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.id = $1`, r.StudentID).
 		Scan(&jobID, &next, &overdue, &last, &status); err != nil {
 		return err
 	}
@@ -129,7 +145,7 @@ func (s *Scheduler) OnRevise(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, r p
 // its pending follow-up, in the same transaction.
 func (s *Scheduler) OnCaseChange(ctx context.Context, tx pgx.Tx, c graduate.CaseChange) error {
 	var pending *int64
-	if err := tx.QueryRow(ctx, `SELECT followup_job_id FROM students WHERE id = $1`, c.StudentID).Scan(&pending); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT followup_job_id FROM case_activity WHERE student_id = $1`, c.StudentID).Scan(&pending); err != nil {
 		return err
 	}
 	switch {
@@ -158,14 +174,20 @@ type rule struct {
 // else the default cadence; after graduation, the after-graduation
 // cadence (monthly), whatever the plan says, up to 31 December.
 func (s *Scheduler) ruleFor(ctx context.Context, tx pgx.Tx, studentID int64) (rule, error) {
-	r := rule{today: bangfu.Today(s.Clock)}
 	var year int
 	var planCadence *int
 	if err := tx.QueryRow(ctx, `SELECT s.graduation_year, p.cadence_days FROM students s
 		LEFT JOIN plan_revisions p ON p.student_id = s.id AND p.revision = s.plan_revision WHERE s.id = $1`, studentID).
 		Scan(&year, &planCadence); err != nil {
-		return r, err
+		return rule{}, err
 	}
+	return s.ruleOf(ctx, tx, year, planCadence)
+}
+
+// ruleOf is ruleFor of a graduate of graduation year whose current plan
+// has planCadence (nil: no plan).
+func (s *Scheduler) ruleOf(ctx context.Context, tx pgx.Tx, year int, planCadence *int) (rule, error) {
+	r := rule{today: bangfu.Today(s.Clock)}
 	cfg, err := s.Settings.Get(ctx, tx)
 	if err != nil {
 		return r, err
@@ -200,17 +222,34 @@ func (r rule) after(from bangfu.Date) bangfu.Date {
 // schedule cancels the graduate's pending follow-up job, if any, and
 // inserts one for due, on tx (which holds the graduate's row lock).
 func (s *Scheduler) schedule(ctx context.Context, tx pgx.Tx, studentID int64, pending *int64, due bangfu.Date) error {
+	jobID, err := s.replace(ctx, tx, studentID, pending, due)
+	if err != nil {
+		return err
+	}
+	return graduate.SetFollowup(ctx, tx, studentID, jobID, s.Clock.Now(), due)
+}
+
+// replace cancels the pending job, if any, and inserts one for due; it
+// returns the new job's id, which the caller records.
+func (s *Scheduler) replace(ctx context.Context, tx pgx.Tx, studentID int64, pending *int64, due bangfu.Date) (int64, error) {
 	if pending != nil {
-		if _, err := s.River.JobCancelTx(ctx, tx, *pending); err != nil && !errors.Is(err, river.ErrNotFound) {
-			return fmt.Errorf("cancel superseded follow-up: %w", err)
+		if err := s.cancelJob(ctx, tx, *pending); err != nil {
+			return 0, err
 		}
 	}
 	res, err := s.River.InsertTx(ctx, tx, DueArgs{StudentID: studentID, DueOn: due.String()},
 		&river.InsertOpts{ScheduledAt: due.At(DueHour, 0)})
 	if err != nil {
-		return fmt.Errorf("schedule follow-up: %w", err)
+		return 0, fmt.Errorf("schedule follow-up: %w", err)
 	}
-	return graduate.SetFollowup(ctx, tx, studentID, res.Job.ID, s.Clock.Now(), due)
+	return res.Job.ID, nil
+}
+
+func (s *Scheduler) cancelJob(ctx context.Context, tx pgx.Tx, jobID int64) error {
+	if _, err := s.River.JobCancelTx(ctx, tx, jobID); err != nil && !errors.Is(err, river.ErrNotFound) {
+		return fmt.Errorf("cancel superseded follow-up: %w", err)
+	}
+	return nil
 }
 
 // cancel cancels the graduate's pending follow-up job, if any.
@@ -218,8 +257,8 @@ func (s *Scheduler) cancel(ctx context.Context, tx pgx.Tx, studentID int64, pend
 	if pending == nil {
 		return nil
 	}
-	if _, err := s.River.JobCancelTx(ctx, tx, *pending); err != nil && !errors.Is(err, river.ErrNotFound) {
-		return fmt.Errorf("cancel superseded follow-up: %w", err)
+	if err := s.cancelJob(ctx, tx, *pending); err != nil {
+		return err
 	}
 	return graduate.ClearFollowup(ctx, tx, studentID)
 }
@@ -244,8 +283,10 @@ func (w *DueWorker) Work(ctx context.Context, job *river.Job[DueArgs]) error {
 		var counselor *int64
 		var name, status string
 		var year int
-		err := tx.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, last_contact_at, counselor_id, name, status, graduation_year
-			FROM students WHERE id = $1 FOR UPDATE`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name, &status, &year)
+		// Both rows locked (the file's first, as every writer does), so that
+		// after waiting for a contact's transaction this reads its result.
+		err := tx.QueryRow(ctx, `SELECT ca.followup_job_id, ca.followup_scheduled_at, ca.last_contact_at, s.counselor_id, s.name, s.status, s.graduation_year
+			FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.id = $1 FOR UPDATE OF s, ca`, job.Args.StudentID).Scan(&live, &scheduled, &lastContact, &counselor, &name, &status, &year)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return river.JobCancel(fmt.Errorf("graduate %d not found", job.Args.StudentID))
 		} else if err != nil {

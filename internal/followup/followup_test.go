@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
@@ -88,7 +89,10 @@ func TestContactEnqueuesFollowupInItsTransaction(t *testing.T) {
 	h, err := graduate.Access(ctx, tx, w.counselor.Actor(), w.student.ID, true)
 	require.NoError(t, err)
 	due := bangfu.NewDate(2026, time.June, 10)
-	require.NoError(t, w.env.App.Followups.OnAppend(ctx, tx, w.counselor.Actor(), h, ledger.Entry{Kind: "contact", OccurredAt: w.env.Clock.Now(), NextFollowupOn: &due}))
+	p := &ledger.Pending{Batch: &pgx.Batch{}}
+	require.NoError(t, w.env.App.Followups.OnAppend(ctx, tx, w.counselor.Actor(), h, ledger.Entry{Kind: "contact", OccurredAt: w.env.Clock.Now(), NextFollowupOn: &due}, p))
+	require.NotNil(t, p.Followup, "the hook hands the new follow-up to the append's batch")
+	require.Equal(t, due, p.Followup.Due)
 	var args map[string]any
 	var at time.Time
 	var state string
@@ -166,7 +170,7 @@ func TestFollowupAfterContactSinceDoesNothing(t *testing.T) {
 	job := w.env.FollowupJob(t, w.student.ID)
 	// A contact is logged on the graduate's row without rescheduling
 	// (a group contact through another path would do this).
-	_, err := w.env.App.DB.Pool.Exec(t.Context(), `UPDATE students SET last_contact_at = $2 WHERE id = $1`, w.student.ID, w.env.Clock.Now().Add(time.Hour))
+	_, err := w.env.App.DB.Pool.Exec(t.Context(), `UPDATE case_activity SET last_contact_at = $2 WHERE student_id = $1`, w.student.ID, w.env.Clock.Now().Add(time.Hour))
 	require.NoError(t, err)
 	apptest.Work(t, w.env, w.dueWorker(), job)
 	require.Empty(t, w.env.Notifications(t, w.counselor, "followup_due"))
@@ -178,7 +182,7 @@ func liveFollowup(t *testing.T, env *apptest.Env, studentID int64) (*rivertype.J
 	t.Helper()
 	var id *int64
 	var due *time.Time
-	require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT followup_job_id, next_followup_on FROM students WHERE id = $1`, studentID).Scan(&id, &due))
+	require.NoError(t, env.App.DB.Pool.QueryRow(t.Context(), `SELECT followup_job_id, next_followup_on FROM case_activity WHERE student_id = $1`, studentID).Scan(&id, &due))
 	if id == nil {
 		require.Nil(t, due, "no job, no date")
 		return nil, nil

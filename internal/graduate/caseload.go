@@ -184,13 +184,16 @@ func caseloadBase(a bangfu.Actor, f CaseloadFilter, today bangfu.Date) *postgres
 	return w
 }
 
-const caseloadInner = `SELECT s.id, s.student_number, s.name, s.department_id, s.counselor_id, s.status, s.next_followup_on,
-		s.last_contact_at, ` + phaseSQL + ` AS phase,
-		(s.status IN ('open', 'active') AND (s.overdue OR coalesce(s.next_followup_on < $1::date, false))) AS overdue,
+// caseloadInner computes the urgency of each file s in scope from its
+// narrow case_activity row ca and, through the small partial index
+// escalations_unresolved_idx, its highest unresolved escalation.
+const caseloadInner = `SELECT s.id, s.student_number, s.name, s.department_id, s.counselor_id, s.status, ca.next_followup_on,
+		ca.last_contact_at, ` + phaseSQL + ` AS phase,
+		(s.status IN ('open', 'active') AND (ca.overdue OR coalesce(ca.next_followup_on < $1::date, false))) AS overdue,
 		coalesce(e.level, 0) AS level,
 		s.status NOT IN ('open', 'active') AS inactive,
-		coalesce(s.last_contact_at, '-infinity'::timestamptz) AS contact
-	FROM students s
+		coalesce(ca.last_contact_at, '-infinity'::timestamptz) AS contact
+	FROM students s JOIN case_activity ca ON ca.student_id = s.id
 	LEFT JOIN LATERAL (SELECT max(e.level) AS level FROM escalations e
 		WHERE e.student_id = s.id AND e.status <> 'resolved') e ON true
 	WHERE `
@@ -211,22 +214,41 @@ func dueCondition(w *postgres.Where, f CaseloadFilter) {
 
 // CaseloadQuery returns the SQL of one page of Caseload (limit+1 rows)
 // after the row whose cursor is after ("" for the first page), and its
-// arguments. Exported so that benchmarks can issue the same SQL.
-func CaseloadQuery(a bangfu.Actor, f CaseloadFilter, after string, limit int, today bangfu.Date) (string, []any, error) {
+// arguments, as up to two statements (see caseloadQuery): Rest, when not
+// empty, runs only when First returned fewer than limit+1 rows, with the
+// limit argument (the last) lowered by what First returned. Exported so
+// that benchmarks can issue the same SQL.
+func CaseloadQuery(a bangfu.Actor, f CaseloadFilter, after string, limit int, today bangfu.Date) (CaseloadSQL, error) {
 	return caseloadQuery(`c.id, c.student_number, c.name, c.department_id, c.counselor_id, c.status, c.phase,
 			ARRAY(SELECT DISTINCT h.category FROM hardships h WHERE h.student_id = c.id AND h.status = 'verified'
 				AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category),
 			c.next_followup_on, c.overdue, c.last_contact_at, c.level`, a, f, after, limit, today)
 }
 
-func caseloadQuery(columns string, a bangfu.Actor, f CaseloadFilter, after string, limit int, today bangfu.Date) (string, []any, error) {
+// CaseloadSQL is one page of the caseload as up to two statements.
+type CaseloadSQL struct {
+	First, Rest string
+	Args        []any // the last is the limit
+}
+
+// caseloadQuery builds a page in two parts, so that a wide scope (a
+// school: ~10,000 graduates, ~500 of them in the caseload) need not rank
+// every graduate before its first page. Every case in the caseload (open,
+// active) and every graduate with an unresolved escalation ranks before
+// every other (closed, placed… with no escalation: not overdue, level 0,
+// inactive); First ranks the former fully, Rest the latter by their own
+// order (last contact, id), and is needed only when a page reaches past
+// the former — never for a filter only the former can pass (due,
+// escalated), nor before a cursor already past them.
+func caseloadQuery(columns string, a bangfu.Actor, f CaseloadFilter, after string, limit int, today bangfu.Date) (CaseloadSQL, error) {
 	inner := caseloadBase(a, f, today)
 	outer := &postgres.Where{Args: inner.Args}
 	dueCondition(outer, f)
+	firstNeeded := true
 	if after != "" {
 		k, ok := decodeCaseloadCursor(after)
 		if !ok {
-			return "", nil, (bangfu.Problems{"cursor": "is not a cursor returned by this list"}).Err()
+			return CaseloadSQL{}, (bangfu.Problems{"cursor": "is not a cursor returned by this list"}).Err()
 		}
 		contact := pgtype.Timestamptz{Valid: true, InfinityModifier: pgtype.NegativeInfinity}
 		if k.Contact != nil {
@@ -234,14 +256,53 @@ func caseloadQuery(columns string, a bangfu.Actor, f CaseloadFilter, after strin
 		}
 		outer.Add("(NOT c.overdue, -c.level, c.inactive, c.contact, c.id) > (?::bool, ?::int, ?::bool, ?::timestamptz, ?::bigint)",
 			k.NotOverdue, -k.Level, k.Inactive, contact, k.ID)
+		firstNeeded = !(k.NotOverdue && k.Level == 0 && k.Inactive)
 	}
 	outer.Args = append(outer.Args, limit+1)
-	sql := fmt.Sprintf(`SELECT %s
-		FROM (%s%s) c
+	base := caseloadInner + inner.String()
+	out := CaseloadSQL{Args: outer.Args}
+	if firstNeeded {
+		out.First = fmt.Sprintf(`SELECT %s
+		FROM (%s AND s.status IN ('open', 'active')
+		      UNION ALL
+		      %s AND s.status NOT IN ('open', 'active')
+		        AND s.id IN (SELECT e.student_id FROM escalations e WHERE e.status <> 'resolved')) c
 		WHERE %s
 		ORDER BY NOT c.overdue, -c.level, c.inactive, c.contact, c.id
-		LIMIT $%d`, columns, caseloadInner, inner, outer, len(outer.Args))
-	return sql, outer.Args, nil
+		LIMIT $%d`, columns, base, base, outer, len(outer.Args))
+	}
+	if f.Due == "" && !f.Escalated {
+		out.Rest = fmt.Sprintf(`SELECT %s
+		FROM (%s AND s.status NOT IN ('open', 'active') AND e.level IS NULL) c
+		WHERE %s
+		ORDER BY c.contact, c.id
+		LIMIT $%d`, columns, base, outer, len(outer.Args))
+	}
+	return out, nil
+}
+
+// run issues q and collects its rows with scan: First, then Rest for what
+// First left of the limit.
+func (q CaseloadSQL) run(ctx context.Context, db postgres.Querier, scan func(pgx.CollectableRow) (CaseloadRow, error)) ([]CaseloadRow, error) {
+	want := q.Args[len(q.Args)-1].(int)
+	var items []CaseloadRow
+	for _, sql := range []string{q.First, q.Rest} {
+		if sql == "" || len(items) >= want {
+			continue
+		}
+		args := slices.Clone(q.Args)
+		args[len(args)-1] = want - len(items)
+		rows, err := db.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, err
+		}
+		got, err := pgx.CollectRows(rows, scan)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, got...)
+	}
+	return items, nil
 }
 
 // Caseload returns one page of the graduates a may see that match f, most
@@ -251,21 +312,21 @@ func caseloadQuery(columns string, a bangfu.Actor, f CaseloadFilter, after strin
 // first page of each search is recorded in the audit log.
 func (s *Service) Caseload(ctx context.Context, a bangfu.Actor, f CaseloadFilter, after string, limit int) (bangfu.List[CaseloadRow], error) {
 	f.Q = strings.TrimSpace(f.Q)
+	if f.Q != "" && policy.Masked(a) {
+		// As in List: what a role sees masked it cannot search by.
+		return bangfu.List[CaseloadRow]{}, (bangfu.Problems{"q": "cannot be used by province staff, who see names and student numbers masked"}).Err()
+	}
 	if err := f.Check(); err != nil {
 		return bangfu.List[CaseloadRow]{}, err
 	}
 	if limit < 1 || limit > bangfu.MaxPageLimit {
 		limit = bangfu.DefaultPageLimit
 	}
-	sql, args, err := CaseloadQuery(a, f, after, limit, bangfu.Today(s.Clock))
+	q, err := CaseloadQuery(a, f, after, limit, bangfu.Today(s.Clock))
 	if err != nil {
 		return bangfu.List[CaseloadRow]{}, err
 	}
-	rows, err := s.DB.ReadIf(ctx, policy.ScopeOf(a).All).Query(ctx, sql, args...)
-	if err != nil {
-		return bangfu.List[CaseloadRow]{}, err
-	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CaseloadRow, error) {
+	items, err := q.run(ctx, s.DB.ReadIf(ctx, policy.ScopeOf(a).All), func(row pgx.CollectableRow) (CaseloadRow, error) {
 		var r CaseloadRow
 		var next *time.Time
 		err := row.Scan(&r.ID, &r.StudentNumber, &r.Name, &r.DepartmentID, &r.CounselorID, &r.Status, &r.Phase, &r.Categories,
@@ -313,17 +374,20 @@ func (s *Service) CaseloadIDs(ctx context.Context, a bangfu.Actor, f CaseloadFil
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	sql, args, err := caseloadQuery("c.id", a, f, "", max, bangfu.Today(s.Clock))
+	q, err := caseloadQuery("c.id", a, f, "", max, bangfu.Today(s.Clock))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Pool.Query(ctx, sql, args...)
+	rows, err := q.run(ctx, s.DB.Pool, func(row pgx.CollectableRow) (CaseloadRow, error) {
+		var r CaseloadRow
+		return r, row.Scan(&r.ID)
+	})
 	if err != nil {
 		return nil, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, err
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
 	}
 	if len(ids) > max {
 		return nil, (bangfu.Problems{"filter": fmt.Sprintf("matches more than %d graduates: narrow it", max)}).Err()

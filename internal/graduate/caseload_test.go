@@ -174,6 +174,45 @@ func TestCaseloadIsInUrgencyOrder(t *testing.T) {
 	// A contact moves a graduate down: 甲 is no longer overdue.
 	u.contact("甲", "")
 	require.Equal(t, u.ids("丙", "戊", "己", "乙", "丁", "庚", "甲"), u.rows(c, graduate.CaseloadFilter{}))
+
+	// Files out of the caseload with no escalation come last, never
+	// contacted first, and a page walks into them from the others (the
+	// second statement of a page) without a gap or a repeat.
+	closed := "closed"
+	var tail []int64
+	for _, contacted := range []bool{true, false} {
+		st := u.env.MustStudent(t, u.counselor)
+		if contacted {
+			_, err := u.env.App.Ledger.Append(ctx, c, st.ID, ledger.Input{Kind: "contact", Channel: "phone", OccurredAt: u.env.Clock.Now(), Summary: "电话"})
+			require.NoError(t, err)
+		}
+		f, err := u.env.App.Graduates.Get(ctx, c, st.ID)
+		require.NoError(t, err)
+		_, err = u.env.App.Graduates.Update(ctx, c, st.ID, f.Version, graduate.Patch{Status: &closed})
+		require.NoError(t, err)
+		tail = append([]int64{st.ID}, tail...)
+	}
+	want = append(u.ids("丙", "戊", "己", "乙", "丁", "庚", "甲"), tail...)
+	require.Equal(t, want, u.rows(c, graduate.CaseloadFilter{}))
+	for _, size := range []int{2, 3, 8} {
+		paged, after = nil, ""
+		for range 10 {
+			l, err := u.env.App.Graduates.Caseload(ctx, c, graduate.CaseloadFilter{}, after, size)
+			require.NoError(t, err)
+			for _, r := range l.Items {
+				paged = append(paged, r.ID)
+			}
+			if l.NextCursor == "" {
+				break
+			}
+			after = l.NextCursor
+		}
+		require.Equal(t, want, paged, "pages of %d", size)
+	}
+	ids, err := u.env.App.Graduates.CaseloadIDs(ctx, c, graduate.CaseloadFilter{}, 100)
+	require.NoError(t, err)
+	require.Equal(t, want, ids)
+	require.Empty(t, u.rows(c, graduate.CaseloadFilter{Due: graduate.DueOverdue, Status: "closed"}))
 }
 
 func TestCaseloadFiltersAndCounts(t *testing.T) {

@@ -30,8 +30,24 @@ func (h EligibilityHook) call(ctx context.Context, tx pgx.Tx, studentIDs ...int6
 // The caller must have checked that rule. A missing graduate is not_found.
 func Lock(ctx context.Context, q postgres.Querier, id int64) (Header, error) {
 	var h Header
-	err := q.QueryRow(ctx, AccessSQL+` FOR UPDATE`, id).Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status,
-		&h.GraduationYear, &h.LedgerSeq, &h.LedgerHead, &h.FollowupJobID)
+	b := &pgx.Batch{}
+	b.Queue(lockSQL, id).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear, &h.PlanCadence)
+	})
+	b.Queue(lockActivitySQL, id).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&h.LedgerSeq, &h.LedgerHead, &h.FollowupJobID)
+	})
+	var err error
+	if tx, ok := q.(interface {
+		SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+	}); ok {
+		err = tx.SendBatch(ctx, b).Close()
+	} else {
+		err = q.QueryRow(ctx, lockSQL, id).Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear, &h.PlanCadence)
+		if err == nil {
+			err = q.QueryRow(ctx, lockActivitySQL, id).Scan(&h.LedgerSeq, &h.LedgerHead, &h.FollowupJobID)
+		}
+	}
 	if err != nil {
 		return Header{}, postgres.FormatError(err, "graduate")
 	}

@@ -130,6 +130,19 @@ type Service struct {
 	// AfterCaseChange runs in the transaction of each new file and each
 	// change of a file's status (the follow-up scheduler uses it).
 	AfterCaseChange CaseHook
+	// AfterMove runs in the transaction of each change of a file's
+	// department (the ledger files the graduate's entries under it).
+	AfterMove MoveHook
+}
+
+// MoveHook runs in the transaction of a change of a graduate's department.
+type MoveHook func(ctx context.Context, tx pgx.Tx, studentID int64, departmentID *int64) error
+
+func (s *Service) moved(ctx context.Context, tx pgx.Tx, studentID int64, departmentID *int64) error {
+	if s.AfterMove == nil {
+		return nil
+	}
+	return s.AfterMove(ctx, tx, studentID, departmentID)
 }
 
 // Header is what other packages need to know about a graduate to apply the
@@ -138,11 +151,13 @@ type Header struct {
 	policy.Record
 	Status         string
 	GraduationYear int
-	// The ledger's head and the live follow-up job, read with the lock so
-	// that an append needs no further read of the row.
+	// The ledger's head, the live follow-up job and the current plan's
+	// cadence (nil without a plan), read with the lock (Access with
+	// forUpdate, Lock) so that an append needs no further read.
 	LedgerSeq     int
 	LedgerHead    []byte
 	FollowupJobID *int64
+	PlanCadence   *int
 }
 
 // Access returns the header of graduate id if a may see it, and not_found
@@ -151,15 +166,16 @@ type Header struct {
 // transaction, so that writes about one graduate take turns, and refuses
 // (forbidden) actors whose view is masked: province staff read only.
 func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, forUpdate bool) (Header, error) {
-	sql := AccessSQL
-	if forUpdate {
-		sql += ` FOR UPDATE`
-	}
 	var h Header
-	err := q.QueryRow(ctx, sql, id).Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear,
-		&h.LedgerSeq, &h.LedgerHead, &h.FollowupJobID)
+	var err error
+	if forUpdate {
+		h, err = Lock(ctx, q, id)
+	} else {
+		err = q.QueryRow(ctx, readSQL, id).Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear)
+		err = postgres.FormatError(err, "graduate")
+	}
 	if err != nil {
-		return Header{}, postgres.FormatError(err, "graduate")
+		return Header{}, err
 	}
 	if !policy.Sees(a, h.Record) {
 		return Header{}, bangfu.NotFound("graduate")
@@ -170,25 +186,65 @@ func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, f
 	return h, nil
 }
 
-// AccessSQL reads the header Access checks ($1: the graduate's id).
-const AccessSQL = `SELECT id, school_id, department_id, counselor_id, status, graduation_year, ledger_seq, ledger_head, followup_job_id
-	FROM students WHERE id = $1`
+// AccessSQL reads the header Access checks and a write needs ($1: the
+// graduate's id); exported so that benchmarks can issue the same SQL (with
+// FOR UPDATE). Access with forUpdate and Lock read it with the current
+// plan's cadence and lock the students row only; a read reads readSQL.
+const AccessSQL = `SELECT s.id, s.school_id, s.department_id, s.counselor_id, s.status, s.graduation_year,
+		ca.ledger_seq, ca.ledger_head, ca.followup_job_id
+	FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.id = $1`
+
+// lockSQL locks the file and reads its header; lockActivitySQL, sent
+// after it in the same batch, reads the ledger head and live follow-up
+// with a snapshot taken once the lock is held (so always the last
+// writer's). One statement could not: a row lock waited for re-reads only
+// the locked row, and would pair it with the case_activity row as it was
+// before the previous writer committed.
+const (
+	lockSQL = `SELECT s.id, s.school_id, s.department_id, s.counselor_id, s.status, s.graduation_year,
+		(SELECT p.cadence_days FROM plan_revisions p WHERE p.student_id = s.id AND p.revision = s.plan_revision)
+	FROM students s WHERE s.id = $1 FOR UPDATE`
+	lockActivitySQL = `SELECT ledger_seq, ledger_head, followup_job_id FROM case_activity WHERE student_id = $1`
+)
+
+const readSQL = `SELECT id, school_id, department_id, counselor_id, status, graduation_year FROM students WHERE id = $1`
+
+// QueueAccess queues Access's read (without the lock) of graduate id on b,
+// so that a read can send it in one round trip with its own statements:
+// when the batch is sent, *h holds the header, and the batch fails with
+// not_found when a may not see the graduate (the caller then discards
+// what the other statements read).
+func QueueAccess(b *pgx.Batch, a bangfu.Actor, id int64, h *Header) {
+	b.Queue(readSQL, id).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&h.StudentID, &h.SchoolID, &h.DepartmentID, &h.CounselorID, &h.Status, &h.GraduationYear); err != nil {
+			return postgres.FormatError(err, "graduate")
+		}
+		if !policy.Sees(a, h.Record) {
+			return bangfu.NotFound("graduate")
+		}
+		return nil
+	})
+}
 
 // FileSQL reads one file ($1: today, $2: the graduate's id) and
 // HardshipsSQL its hardships ($1: the graduate's id); exported so that
 // benchmarks can issue the same SQL directly.
 const (
-	FileSQL      = `SELECT ` + studentColumns + ` FROM students s WHERE s.id = $2`
+	FileSQL      = `SELECT ` + studentColumns + ` FROM ` + studentsFrom + ` WHERE s.id = $2`
 	HardshipsSQL = `SELECT id, student_id, category, evidence_type, issuing_authority, certificate_no_sealed IS NOT NULL,
 			valid_until, status, verified_by, verified_at, verification_note, created_by, created_at
 		FROM hardships WHERE student_id = $1 ORDER BY id`
 )
 
+// studentsFrom joins each file s to its case_activity row ca, which
+// studentColumns read.
+const studentsFrom = `students s JOIN case_activity ca ON ca.student_id = s.id`
+
 const studentColumns = `s.id, s.school_id, s.department_id, s.student_number, s.name, s.id_number_masked, s.major,
 	s.education_level, s.graduation_year, s.phone, s.email, s.intention_industry, s.intention_region, s.intention_job_type,
 	s.skills, s.certificates, s.accommodations_sealed IS NOT NULL, s.counselor_id,
-	(SELECT u.display_name FROM users u WHERE u.id = s.counselor_id), s.status, s.next_followup_on, s.overdue, s.consent, s.consent_at,
-	s.version, s.created_at, s.updated_at, s.contacts_count, s.referrals_count, s.last_contact_at, s.plan_revision,
+	(SELECT u.display_name FROM users u WHERE u.id = s.counselor_id), s.status, ca.next_followup_on, ca.overdue, s.consent, s.consent_at,
+	s.version + ca.version, s.created_at, s.updated_at, ca.contacts_count, ca.referrals_count, ca.last_contact_at, s.plan_revision,
 	s.destination_code,
 	ARRAY(SELECT DISTINCT h.category FROM hardships h WHERE h.student_id = s.id AND h.status = 'verified'
 		AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category),
@@ -438,12 +494,16 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, in Input) (int64, error
 		consentAt = &now
 	}
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO students (school_id, department_id, student_number, name,
+	// The file and its case_activity row, in one statement.
+	err := tx.QueryRow(ctx, `WITH s AS (INSERT INTO students (school_id, department_id, student_number, name,
 			id_number_sealed, id_number_hash, id_number_masked, major, education_level, graduation_year, phone, email,
 			intention_industry, intention_region, intention_job_type, skills, certificates, accommodations_sealed,
 			counselor_id, consent, consent_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)
-		RETURNING id`,
+		RETURNING id, school_id, graduation_year)
+		INSERT INTO case_activity (student_id, followed, quiet_since, school_id, graduation_year)
+		SELECT id, true, $22, school_id, graduation_year FROM s
+		RETURNING student_id`,
 		in.SchoolID, in.DepartmentID, in.StudentNumber, in.Name,
 		s.Box.Seal(FieldIDNumber, in.IDNumber), s.Box.Hash(FieldIDNumber, in.IDNumber), cnid.MaskResidentID(in.IDNumber),
 		in.Major, in.EducationLevel, in.GraduationYear, in.Phone, in.Email,
@@ -652,6 +712,16 @@ func (s *Service) Update(ctx context.Context, a bangfu.Actor, id int64, version 
 		}
 		if err := audit.Record(ctx, tx, a, now, audit.Event{Action: audit.StudentUpdate, StudentID: id, SchoolID: h.SchoolID, Fields: changed}); err != nil {
 			return err
+		}
+		if status != cur.Status || in.GraduationYear != cur.GraduationYear {
+			if err := syncCase(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if !sameID(in.DepartmentID, cur.DepartmentID) {
+			if err := s.moved(ctx, tx, id, in.DepartmentID); err != nil {
+				return err
+			}
 		}
 		if err := s.caseChanged(ctx, tx, CaseChange{StudentID: id, From: cur.Status, To: status}); err != nil {
 			return err

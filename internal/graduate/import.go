@@ -497,6 +497,16 @@ func (s *Service) writeImport(ctx context.Context, tx pgx.Tx, a bangfu.Actor, sc
 				cnid.MaskResidentID(in.IDNumber)); err != nil {
 				return err
 			}
+			if slices.Contains(r.changed, "graduation_year") {
+				if err := syncCase(ctx, tx, r.existing.id); err != nil {
+					return err
+				}
+			}
+			if slices.Contains(r.changed, "department_id") {
+				if err := s.moved(ctx, tx, r.existing.id, in.DepartmentID); err != nil {
+					return err
+				}
+			}
 			events = append(events, audit.Event{Action: audit.StudentImport, StudentID: r.existing.id, SchoolID: school,
 				Fields: r.changed, Detail: map[string]any{"row": r.line}})
 			if consentOrYearChanged(r.changed) {

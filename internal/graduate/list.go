@@ -76,7 +76,7 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page, today bangfu.Date) (str
 		w.Add("s.school_id = ?", *f.SchoolID)
 	}
 	if f.Overdue != nil {
-		w.Add("s.overdue = ?", *f.Overdue)
+		w.Add("ca.overdue = ?", *f.Overdue)
 	}
 	if f.Unassigned {
 		w.Add("s.counselor_id IS NULL")
@@ -90,7 +90,7 @@ func ListQuery(a bangfu.Actor, f Filter, pg bangfu.Page, today bangfu.Date) (str
 			AND (h.valid_until IS NULL OR h.valid_until >= $1::date))`, f.Category)
 	}
 	w.Args = append(w.Args, pg.Limit+1)
-	return fmt.Sprintf(`SELECT %s FROM students s WHERE %s ORDER BY s.id LIMIT $%d`, studentColumns, w, len(w.Args)), w.Args
+	return fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY s.id LIMIT $%d`, studentColumns, studentsFrom, w, len(w.Args)), w.Args
 }
 
 // List returns the graduates a may see that match f, in id order.

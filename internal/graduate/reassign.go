@@ -97,7 +97,7 @@ func (s *Service) Reassign(ctx context.Context, a bangfu.Actor, in Reassignment)
 	if len(changed) == 0 {
 		return out, nil
 	}
-	rows, err := s.DB.Pool.Query(ctx, `SELECT `+studentColumns+` FROM students s WHERE s.id = ANY($2) ORDER BY s.id`,
+	rows, err := s.DB.Pool.Query(ctx, `SELECT `+studentColumns+` FROM `+studentsFrom+` WHERE s.id = ANY($2) ORDER BY s.id`,
 		bangfu.Today(s.Clock).Time(), changed)
 	if err != nil {
 		return Reassigned{}, err

@@ -23,8 +23,9 @@ type caseloadRowJSON struct {
 	EscalationLevel int     `json:"escalation_level"`
 }
 
-// TestListByUrgency: order=urgency lists the caseload most urgent first,
-// as narrow rows, with keyset paging; id order stays the default.
+// TestListByUrgency: the list is the caseload most urgent first by
+// default (and with order=urgency), as narrow rows, with keyset paging;
+// order=id keeps the id-order list of files with its filters.
 func TestListByUrgency(t *testing.T) {
 	t.Parallel()
 	cl := newCaseload(t)
@@ -60,11 +61,32 @@ func TestListByUrgency(t *testing.T) {
 		}
 		return out
 	}
-	rows, _ := get("?order=urgency")
-	require.Equal(t, []int64{late.ID, quiet.ID, fine.ID}, ids(rows), "overdue, then never contacted, then the rest")
+	rows, _ := get("")
+	require.Equal(t, []int64{late.ID, quiet.ID, fine.ID}, ids(rows), "by default: overdue, then never contacted, then the rest")
 	require.True(t, rows[0].Overdue)
-	rows, _ = get("")
-	require.Equal(t, []int64{quiet.ID, late.ID, fine.ID}, ids(rows), "id order stays the default")
+	rows, _ = get("?order=urgency")
+	require.Equal(t, []int64{late.ID, quiet.ID, fine.ID}, ids(rows), "order=urgency names the default")
+	rows, _ = get("?order=id")
+	require.Equal(t, []int64{quiet.ID, late.ID, fine.ID}, ids(rows), "order=id lists in id order")
+	// order=id filters on the flag the follow-up job sets when it fires.
+	require.NoError(t, graduate.MarkOverdue(ctx, env.App.DB.Pool, late.ID))
+	rows, _ = get("?order=id&overdue=true")
+	require.Equal(t, []int64{late.ID}, ids(rows), "order=id keeps its overdue filter")
+	rows, _ = get("?order=id&overdue=false")
+	require.Equal(t, []int64{quiet.ID, fine.ID}, ids(rows))
+	// The default row is narrow: what a row shows, not the whole file.
+	r0 := env.Get(t, "/api/v1/students?limit=1", cl.tok(t, cl.counselor))
+	var narrow struct{ Items []map[string]any }
+	r0.JSON(t, &narrow)
+	require.Len(t, narrow.Items, 1)
+	for _, field := range []string{"id_number", "phone", "version", "hardships", "intention"} {
+		require.NotContains(t, narrow.Items[0], field)
+	}
+
+	// The page continues in urgency order with no order named.
+	d1, dnext := get("?limit=2")
+	d2, _ := get("?limit=2&cursor=" + dnext)
+	require.Equal(t, []int64{late.ID, quiet.ID, fine.ID}, ids(append(d1, d2...)))
 
 	page1, next := get("?order=urgency&limit=2")
 	require.Len(t, page1, 2)
@@ -80,9 +102,11 @@ func TestListByUrgency(t *testing.T) {
 	require.Equal(t, []int64{fine.ID}, ids(rows))
 
 	for query, field := range map[string]string{
-		"?due=overdue":                  "due",
-		"?escalated=true":               "escalated",
-		"?department_id=1":              "department_id",
+		"?order=id&due=overdue":         "due",
+		"?order=id&escalated=true":      "escalated",
+		"?order=id&department_id=1":     "department_id",
+		"?overdue=false":                "overdue",
+		"?order=id&cursor=x":            "cursor",
 		"?order=alphabet":               "order",
 		"?order=urgency&due=soon":       "due",
 		"?order=urgency&cursor=bad":     "cursor",

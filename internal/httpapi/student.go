@@ -29,9 +29,9 @@ func (api *API) createStudent(c echo.Context) error {
 	return c.JSON(http.StatusCreated, st)
 }
 
-// listStudents lists in id order (the default), or with order=urgency
-// the caseload in urgency order: narrow rows, keyset paging, and the due,
-// escalated and department_id filters.
+// listStudents lists the caseload in urgency order (the default): narrow
+// rows, keyset paging, and the due, escalated and department_id filters;
+// or, with order=id, the files in id order.
 func (api *API) listStudents(c echo.Context) error {
 	q, err := request.Params(c, "limit", "cursor", "q", "status", "category", "counselor_id", "school_id", "overdue",
 		"order", "department_id", "due", "escalated")
@@ -39,15 +39,15 @@ func (api *API) listStudents(c echo.Context) error {
 		return err
 	}
 	switch order := q.String("order"); order {
-	case "urgency":
+	case "", "urgency":
 		return api.listCaseload(c, q)
-	case "", "id":
+	case "id":
 	default:
-		q.Problems.Add("order", "must be id or urgency")
+		q.Problems.Add("order", "must be urgency or id")
 	}
 	for _, name := range []string{"department_id", "due", "escalated"} {
 		if c.QueryParam(name) != "" {
-			q.Problems.Add(name, "is a filter of order=urgency")
+			q.Problems.Add(name, "is a filter of the urgency order, not of order=id")
 		}
 	}
 	pg := q.Page()
@@ -81,7 +81,7 @@ func (api *API) listCaseload(c echo.Context, q *request.Query) error {
 		CounselorID: q.ID("counselor_id"), SchoolID: q.ID("school_id"), DepartmentID: q.ID("department_id"), Due: q.String("due")}
 	if overdue := q.Bool("overdue"); overdue != nil {
 		if !*overdue {
-			q.Problems.Add("overdue", "with order=urgency may only be true (or use due=overdue)")
+			q.Problems.Add("overdue", "in the urgency order may only be true (or use due=overdue; overdue=false needs order=id)")
 		} else if f.Due == "" {
 			f.Due = graduate.DueOverdue
 		}

@@ -283,16 +283,16 @@ func TestListStudents(t *testing.T) {
 		}
 		return out
 	}
-	require.Equal(t, mine, ids("/api/v1/students", cl.counselor), "a counselor lists only their own graduates")
-	require.Equal(t, append(append([]int64{}, mine...), theirs), ids("/api/v1/students", cl.supervisor))
-	require.Equal(t, append(append([]int64{}, mine...), theirs, elsewhere), ids("/api/v1/students", cl.province))
-	require.Equal(t, []int64{elsewhere}, ids(fmt.Sprintf("/api/v1/students?school_id=%d", cl.other.ID), cl.province))
-	require.Empty(t, ids(fmt.Sprintf("/api/v1/students?school_id=%d", cl.other.ID), cl.supervisor), "a filter never widens the scope")
-	require.Equal(t, mine[:2], ids("/api/v1/students?q="+"张三", cl.counselor))
-	require.Equal(t, []int64{theirs}, ids(fmt.Sprintf("/api/v1/students?counselor_id=%d", cl.colleague.ID), cl.supervisor))
-	require.Empty(t, ids("/api/v1/students?status=placed", cl.supervisor))
-	require.Empty(t, ids("/api/v1/students?overdue=true", cl.supervisor))
-	require.Empty(t, ids("/api/v1/students?q=%25", cl.supervisor), "LIKE wildcards are literal")
+	require.Equal(t, mine, ids("/api/v1/students?order=id", cl.counselor), "a counselor lists only their own graduates")
+	require.Equal(t, append(append([]int64{}, mine...), theirs), ids("/api/v1/students?order=id", cl.supervisor))
+	require.Equal(t, append(append([]int64{}, mine...), theirs, elsewhere), ids("/api/v1/students?order=id", cl.province))
+	require.Equal(t, []int64{elsewhere}, ids(fmt.Sprintf("/api/v1/students?order=id&school_id=%d", cl.other.ID), cl.province))
+	require.Empty(t, ids(fmt.Sprintf("/api/v1/students?order=id&school_id=%d", cl.other.ID), cl.supervisor), "a filter never widens the scope")
+	require.Equal(t, mine[:2], ids("/api/v1/students?order=id&q="+"张三", cl.counselor))
+	require.Equal(t, []int64{theirs}, ids(fmt.Sprintf("/api/v1/students?order=id&counselor_id=%d", cl.colleague.ID), cl.supervisor))
+	require.Empty(t, ids("/api/v1/students?order=id&status=placed", cl.supervisor))
+	require.Empty(t, ids("/api/v1/students?order=id&overdue=true", cl.supervisor))
+	require.Empty(t, ids("/api/v1/students?order=id&q=%25", cl.supervisor), "LIKE wildcards are literal")
 
 	// Category counts only verified, unexpired evidence.
 	r := env.Post(t, studentPath(mine[2], "/hardships"), cl.tok(t, cl.counselor), map[string]any{
@@ -300,17 +300,17 @@ func TestListStudents(t *testing.T) {
 	})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
 	hid := int64(r.Map(t)["id"].(float64))
-	require.Empty(t, ids("/api/v1/students?category=dibao", cl.supervisor), "unverified evidence does not count")
+	require.Empty(t, ids("/api/v1/students?order=id&category=dibao", cl.supervisor), "unverified evidence does not count")
 	r = env.Post(t, studentPath(mine[2], fmt.Sprintf("/hardships/%d/verify", hid)), cl.tok(t, cl.supervisor), map[string]any{})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.True(t, r.Map(t)["counts"].(bool))
 	require.Equal(t, "******", r.Map(t)["certificate_no"])
-	require.Equal(t, []int64{mine[2]}, ids("/api/v1/students?category=dibao", cl.supervisor))
+	require.Equal(t, []int64{mine[2]}, ids("/api/v1/students?order=id&category=dibao", cl.supervisor))
 	env.Clock.Set(apptest.Start.AddDate(1, 1, 0))
-	require.Empty(t, ids("/api/v1/students?category=dibao", cl.supervisor), "expired evidence does not count")
+	require.Empty(t, ids("/api/v1/students?order=id&category=dibao", cl.supervisor), "expired evidence does not count")
 
 	for q, field := range map[string]string{"status=lost": "status", "category=rich": "category", "overdue=maybe": "overdue", "counselor_id=me": "counselor_id"} {
-		r := env.Get(t, "/api/v1/students?"+q, cl.tok(t, cl.supervisor))
+		r := env.Get(t, "/api/v1/students?order=id&"+q, cl.tok(t, cl.supervisor))
 		require.Equal(t, http.StatusBadRequest, r.Status, q)
 		_, fields := r.Error(t)
 		require.Contains(t, fields, field)

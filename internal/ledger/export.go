@@ -150,8 +150,8 @@ const graduateOrder = `ORDER BY s.school_id, s.department_id NULLS FIRST, s.stud
 func (x exporter) graduates(ctx context.Context, tx pgx.Tx, w export.Writer) error {
 	q := x.where(x.today.Time()) // $1: today, for the hardships that count
 	cond := q.String()
-	counts := `s.contacts_count, s.referrals_count, s.last_contact_at`
-	from := ``
+	counts := `ca.contacts_count, ca.referrals_count, ca.last_contact_at`
+	from := ` JOIN case_activity ca ON ca.student_id = s.id`
 	if x.f.From != nil || x.f.To != nil {
 		win := x.window(q)
 		from = ` LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE l.kind = 'contact') AS contacts,

@@ -134,10 +134,26 @@ type Service struct {
 	Clock bangfu.Clock
 	// Reads records the audit entries of reads.
 	Reads *audit.Reads
-	// AfterAppend runs in the transaction of each new entry (the follow-up
-	// scheduler and the escalations use it).
-	AfterAppend func(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e Entry) error
+	// AfterAppend runs in the transaction of each new entry, before the
+	// entry is sent (the follow-up scheduler and the escalations use it):
+	// it adds its own writes to the entry's batch (Pending).
+	AfterAppend func(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e Entry, p *Pending) error
 }
+
+// Pending is an entry's batch on its way to the database: the entry, the
+// statements the hooks queue on Batch, then the graduate's new head, counts
+// and follow-up (one statement on the narrow case_activity row) and the
+// audit row, sent in one round trip. A hook that schedules a follow-up
+// sets Followup; one that needs to act on what its statements returned
+// registers Then, which runs after the batch, on the same transaction.
+type Pending struct {
+	Batch    *pgx.Batch
+	Followup *graduate.FollowupChange
+	then     []func(ctx context.Context, tx pgx.Tx) error
+}
+
+// Then registers f to run after the batch was sent.
+func (p *Pending) Then(f func(ctx context.Context, tx pgx.Tx) error) { p.then = append(p.then, f) }
 
 // Input is a new entry as submitted.
 type Input struct {
@@ -310,13 +326,27 @@ func (s *Service) AppendGroup(ctx context.Context, a bangfu.Actor, in GroupInput
 // same SQL directly. The graduate's head is advanced by
 // graduate.QueueLedgerAdvance in the same batch.
 const InsertSQL = `INSERT INTO ledger_entries (student_id, seq, kind, channel, occurred_at, summary, next_step,
-		next_followup_on, visibility, referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash, school_id)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+		next_followup_on, visibility, referral, corrects_seq, correction_reason, group_id, author_id, recorded_at, prev_hash, hash, school_id,
+		department_id)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
+
+// MoveDepartment files the graduate's entries under their new department
+// (nil: none), so that a department's review finds them; it is the
+// graduate's hook for a change of department (graduate.Service.AfterMove),
+// run on the transaction of the change. The department is not part of an
+// entry's hashed content: the chain is unchanged.
+func MoveDepartment(ctx context.Context, tx pgx.Tx, studentID int64, departmentID *int64) error {
+	_, err := tx.Exec(ctx, `UPDATE ledger_entries SET department_id = $2 WHERE student_id = $1 AND department_id IS DISTINCT FROM $2`,
+		studentID, departmentID)
+	return err
+}
 
 // append writes e as the next entry of h's ledger, on tx, which must hold
 // the graduate's row lock (h was read with it, so its head is current).
-// The entry, the graduate's new head and counts, and the audit row go to
-// the database in one round trip.
+// The entry, what the hooks queue (resolving escalations), the graduate's
+// new head, counts and follow-up, and the audit row go to the database in
+// one round trip; only the follow-up's River job (cancel and insert) goes
+// before it.
 func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h graduate.Header, e *Entry, action string) error {
 	seq, prev := h.LedgerSeq, h.LedgerHead
 	now := s.Clock.Now().Truncate(time.Microsecond)
@@ -329,18 +359,25 @@ func (s *Service) append(ctx context.Context, tx pgx.Tx, a bangfu.Actor, h gradu
 		referral, _ = json.Marshal(e.Referral)
 	}
 	contact := e.Kind == "contact"
-	b := &pgx.Batch{}
-	b.Queue(InsertSQL, e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
-		referral, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID)
-	graduate.QueueLedgerAdvance(b, graduate.LedgerAdvance{StudentID: h.StudentID, Seq: e.Seq, Head: hash,
-		Contact: contact, Referral: e.Kind == "referral", OccurredAt: e.OccurredAt})
-	b.Queue(audit.InsertSQL, audit.Args(a, now, audit.Event{Action: action, StudentID: h.StudentID, SchoolID: h.SchoolID,
+	p := &Pending{Batch: &pgx.Batch{}}
+	p.Batch.Queue(InsertSQL, e.StudentID, e.Seq, e.Kind, e.Channel, e.OccurredAt, e.Summary, e.NextStep, e.NextFollowupOn.TimePtr(), e.Visibility,
+		referral, e.CorrectsSeq, e.CorrectionReason, e.GroupID, e.AuthorID, e.RecordedAt, prev, hash, h.SchoolID, h.DepartmentID)
+	if s.AfterAppend != nil {
+		if err := s.AfterAppend(ctx, tx, a, h, *e, p); err != nil {
+			return err
+		}
+	}
+	graduate.QueueLedgerAdvance(p.Batch, graduate.LedgerAdvance{StudentID: h.StudentID, Seq: e.Seq, Head: hash,
+		Contact: contact, Referral: e.Kind == "referral", OccurredAt: e.OccurredAt, Followup: p.Followup})
+	p.Batch.Queue(audit.InsertSQL, audit.Args(a, now, audit.Event{Action: action, StudentID: h.StudentID, SchoolID: h.SchoolID,
 		Detail: map[string]any{"seq": e.Seq, "kind": e.Kind}})...)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := tx.SendBatch(ctx, p.Batch).Close(); err != nil {
 		return postgres.FormatError(err, "ledger entry")
 	}
-	if s.AfterAppend != nil {
-		return s.AfterAppend(ctx, tx, a, h, *e)
+	for _, f := range p.then {
+		if err := f(ctx, tx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -423,31 +460,36 @@ func scanEntry(row pgx.CollectableRow) (Entry, error) {
 // seq). Students see only entries shared with them; province staff the
 // entries' metadata, not their text (see Entry.maskFor).
 func (s *Service) List(ctx context.Context, a bangfu.Actor, studentID int64, pg bangfu.Page) (bangfu.List[Entry], error) {
-	h, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false)
-	if err != nil {
-		return bangfu.List[Entry]{}, err
-	}
 	if pg.After > math.MaxInt32 {
 		// A seq is a 32-bit number: no cursor of this list goes past one.
+		if _, err := graduate.Access(ctx, s.DB.Pool, a, studentID, false); err != nil {
+			return bangfu.List[Entry]{}, err
+		}
 		return bangfu.List[Entry]{}, (bangfu.Problems{"cursor": "is not a cursor returned by this list"}).Err()
 	}
+	// The record rule's read and the page go in one round trip; the page
+	// is discarded when the rule refuses.
+	var h graduate.Header
+	var items []Entry
+	b := &pgx.Batch{}
+	graduate.QueueAccess(b, a, studentID, &h)
 	sharedOnly := a.Role == bangfu.RoleStudent
-	rows, err := s.DB.Pool.Query(ctx, ListSQL, studentID, pg.After, sharedOnly, pg.Limit+1)
-	if err != nil {
-		return bangfu.List[Entry]{}, err
-	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
-		var corrected []int
-		var role string
-		e, err := scanEntry(extraRow{row, []any{&corrected, &role}})
-		if corrected != nil {
-			e.CorrectedBy = corrected
-		}
-		e.AuthorRole = role
-		e.maskFor(a)
-		return e, err
+	b.Queue(ListSQL, studentID, pg.After, sharedOnly, pg.Limit+1).Query(func(rows pgx.Rows) error {
+		var err error
+		items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
+			var corrected []int
+			var role string
+			e, err := scanEntry(extraRow{row, []any{&corrected, &role}})
+			if corrected != nil {
+				e.CorrectedBy = corrected
+			}
+			e.AuthorRole = role
+			e.maskFor(a)
+			return e, err
+		})
+		return err
 	})
-	if err != nil {
+	if err := s.DB.Pool.SendBatch(ctx, b).Close(); err != nil {
 		return bangfu.List[Entry]{}, err
 	}
 	l := bangfu.NewList(items, pg.Limit, func(e Entry) int64 { return int64(e.Seq) })
@@ -498,7 +540,7 @@ func (s *Service) Verify(ctx context.Context, a bangfu.Actor, studentID int64) (
 func VerifyChain(ctx context.Context, q postgres.Querier, studentID int64) (Verification, error) {
 	var headSeq int
 	var head []byte
-	if err := q.QueryRow(ctx, `SELECT ledger_seq, ledger_head FROM students WHERE id = $1`, studentID).Scan(&headSeq, &head); err != nil {
+	if err := q.QueryRow(ctx, `SELECT ledger_seq, ledger_head FROM case_activity WHERE student_id = $1`, studentID).Scan(&headSeq, &head); err != nil {
 		return Verification{}, postgres.FormatError(err, "graduate")
 	}
 	rows, err := q.Query(ctx, `SELECT `+entryColumns+` FROM ledger_entries WHERE student_id = $1 ORDER BY seq`, studentID)

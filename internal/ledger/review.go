@@ -101,6 +101,12 @@ func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int,
 	sc := policy.ScopeOf(a)
 	if sc.SchoolID != nil {
 		w.Add("l.school_id = ?", *sc.SchoolID)
+		if sc.DepartmentID != nil {
+			// Entries carry their graduate's department (kept current by
+			// MoveDepartment): the walk is (school_id, department_id,
+			// recorded_at) in order.
+			w.Add("l.department_id = ?", *sc.DepartmentID)
+		}
 	}
 	if f.SchoolID != nil {
 		w.Add("l.school_id = ?", *f.SchoolID)
@@ -133,7 +139,7 @@ func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int,
 			g.Add("s.counselor_id = ?", *f.CounselorID)
 		}
 		if f.Overdue != nil {
-			g.Add("s.overdue = ?", *f.Overdue)
+			g.Add("EXISTS (SELECT 1 FROM case_activity ca WHERE ca.student_id = s.id AND ca.overdue = ?)", *f.Overdue)
 		}
 		if f.Category != "" {
 			g.Add(`EXISTS (SELECT 1 FROM hardships h WHERE h.student_id = s.id AND h.category = ? AND h.status = 'verified'
@@ -149,20 +155,13 @@ func ReviewQuery(a bangfu.Actor, f ReviewFilter, after *ReviewCursor, limit int,
 	const order = `ORDER BY l.recorded_at DESC, l.student_id DESC, l.seq DESC`
 	inner := w.String()
 	from, where := "ledger_entries l", inner
-	if !sc.All && (sc.SchoolID == nil || sc.DepartmentID != nil) {
-		// Narrower than a school: keep the entries of the scope's graduates.
-		// Within a school, fence the walk (OFFSET 0) so that it stays in
-		// index order and stops at the limit, rather than reading every entry
-		// of those graduates and sorting them.
+	if !sc.All && sc.SchoolID == nil {
+		// Narrower than a school (a caseload, a student): keep the entries
+		// of the scope's graduates, computed once.
 		scoped := &postgres.Where{Args: w.Args}
 		graduate.AddScope(scoped, a)
 		w.Args = scoped.Args
-		mine := "l.student_id = ANY(ARRAY(SELECT s.id FROM students s WHERE " + scoped.String() + "))"
-		if sc.SchoolID != nil {
-			from, where = "(SELECT * FROM ledger_entries l WHERE "+inner+" "+order+" OFFSET 0) l", mine
-		} else {
-			where = inner + " AND " + mine
-		}
+		where = inner + " AND l.student_id = ANY(ARRAY(SELECT s.id FROM students s WHERE " + scoped.String() + "))"
 	}
 	w.Args = append(w.Args, limit+1)
 	return fmt.Sprintf(`SELECT %s, %s, (SELECT s.name FROM students s WHERE s.id = l.student_id) FROM %s

@@ -220,12 +220,12 @@ WITH scopes AS (
 	   OR (u.role = 'province' AND EXISTS (SELECT 1 FROM scopes WHERE scope = 0)))
 ), m AS (
 	SELECT s.school_id, s.department_id, s.counselor_id,
-	       count(*) FILTER (WHERE s.next_followup_on = $1::date AND NOT s.overdue) AS due_today,
-	       count(*) FILTER (WHERE s.overdue) AS overdue,
+	       count(*) FILTER (WHERE ca.next_followup_on = $1::date AND NOT ca.overdue) AS due_today,
+	       count(*) FILTER (WHERE ca.overdue) AS overdue,
 	       0::bigint AS esc_low, 0::bigint AS esc_high, 0::bigint AS expiring, 0::bigint AS to_verify
-	FROM students s
+	FROM students s JOIN case_activity ca ON ca.student_id = s.id
 	WHERE s.school_id IN (SELECT scope FROM scopes) AND s.status IN ('open', 'active')
-	  AND (s.overdue OR s.next_followup_on = $1::date)
+	  AND (ca.overdue OR ca.next_followup_on = $1::date)
 	GROUP BY 1, 2, 3
 	UNION ALL
 	SELECT s.school_id, s.department_id, s.counselor_id, 0, 0,

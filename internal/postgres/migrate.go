@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -123,8 +124,22 @@ func (db *DB) migrate(ctx context.Context, log *slog.Logger, ms []Migration, riv
 		return err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
-		return fmt.Errorf("take migration lock: %w", err)
+	// Wait for the lock between statements, not inside one: a process
+	// waiting inside pg_advisory_lock holds a snapshot, which a CREATE INDEX
+	// CONCURRENTLY of the process holding the lock waits for — a deadlock.
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		var got bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, migrateLockKey).Scan(&got); err != nil {
+			return fmt.Errorf("take migration lock: %w", err)
+		}
+		if got {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("take migration lock: %w", ctx.Err())
+		case <-time.After(wait):
+		}
 	}
 	defer func() {
 		// Unlock on a fresh context: ctx may be cancelled already.

@@ -231,15 +231,15 @@ func Queries(a bangfu.Actor, f Filter, today bangfu.Date, stallDays int) []Query
 	}
 	w = scope(today.AddDays(-stallDays).Time())
 	if province {
-		qs = append(qs, Query{"process", `SELECT count(*), count(*) FILTER (WHERE s.last_contact_at >= $1), count(*) FILTER (WHERE s.overdue)
-			FROM students s WHERE s.status IN ('open', 'active') AND ` + w.String(), w.Args})
+		qs = append(qs, Query{"process", `SELECT count(*), count(*) FILTER (WHERE ca.last_contact_at >= $1), count(*) FILTER (WHERE ca.overdue)
+			FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.status IN ('open', 'active') AND ` + w.String(), w.Args})
 		qs = append(qs, Query{"escalations", `SELECT 0::bigint, e.level, count(*) FROM escalations e
 			WHERE e.status <> 'resolved' GROUP BY e.level`, nil})
 		return qs
 	}
 	qs = append(qs, Query{"counselors", `SELECT coalesce(s.counselor_id, 0), coalesce(u.display_name, '（未分配）'), count(*),
-			count(*) FILTER (WHERE s.last_contact_at >= $1), count(*) FILTER (WHERE s.overdue)
-		FROM students s LEFT JOIN users u ON u.id = s.counselor_id
+			count(*) FILTER (WHERE ca.last_contact_at >= $1), count(*) FILTER (WHERE ca.overdue)
+		FROM students s JOIN case_activity ca ON ca.student_id = s.id LEFT JOIN users u ON u.id = s.counselor_id
 		WHERE s.status IN ('open', 'active') AND ` + w.String() + `
 		GROUP BY 1, 2 ORDER BY 1`, w.Args})
 	w = scope()

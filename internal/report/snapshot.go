@@ -374,8 +374,8 @@ func processBySchool(ctx context.Context, tx pgx.Tx, since bangfu.Date) (map[int
 		}
 		return out[id]
 	}
-	rows, err := tx.Query(ctx, `SELECT s.school_id, count(*), count(*) FILTER (WHERE s.last_contact_at >= $1), count(*) FILTER (WHERE s.overdue)
-		FROM students s WHERE s.status IN ('open', 'active') GROUP BY 1`, since.Time())
+	rows, err := tx.Query(ctx, `SELECT s.school_id, count(*), count(*) FILTER (WHERE ca.last_contact_at >= $1), count(*) FILTER (WHERE ca.overdue)
+		FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.status IN ('open', 'active') GROUP BY 1`, since.Time())
 	if err != nil {
 		return nil, err
 	}

@@ -44,10 +44,10 @@ var floorBuild = []FloorStatement{
 		// counselor order, so a counselor's caseload is a few adjacent pages.
 		`CREATE TABLE bench_floor.graduates WITH (fillfactor = 90) AS
 		SELECT s.id, s.counselor_id, s.school_id, s.department_id, s.student_number, s.name, s.status,
-		       s.graduation_year::smallint AS graduation_year, s.next_followup_on, s.overdue, s.last_contact_at,
+		       s.graduation_year::smallint AS graduation_year, ca.next_followup_on, ca.overdue, ca.last_contact_at,
 		       coalesce(e.level, 0)::smallint AS escalation_level,
 		       coalesce(h.categories, '{}') AS categories, coalesce(h.valid_until, '{}') AS valid_until
-		FROM students s
+		FROM students s JOIN case_activity ca ON ca.student_id = s.id
 		LEFT JOIN (SELECT student_id, max(level) AS level FROM escalations WHERE status <> 'resolved' GROUP BY 1) e
 		       ON e.student_id = s.id
 		LEFT JOIN (SELECT student_id, array_agg(category ORDER BY category) AS categories,
@@ -62,7 +62,7 @@ var floorBuild = []FloorStatement{
 		// The hash chain's head of each graduate's ledger, apart from the
 		// caseload row that is read far more often than it is written.
 		`CREATE TABLE bench_floor.heads WITH (fillfactor = 80) AS
-		SELECT id AS student_id, ledger_seq AS seq, ledger_head AS head, ''::bytea AS prev FROM students ORDER BY id`, false},
+		SELECT student_id, ledger_seq AS seq, ledger_head AS head, ''::bytea AS prev FROM case_activity ORDER BY student_id`, false},
 	{"heads key", "", `ALTER TABLE bench_floor.heads ADD PRIMARY KEY (student_id)`, false},
 	{"entries", "ledger, review, append",
 		// The ledger in (graduate, seq) order with what a row shows already
@@ -158,7 +158,7 @@ var floorTables = []string{"graduates", "heads", "escalations", "rate_groups", "
 // time, the sweep the escalations' ids and times, reassignments the files'
 // updated_at).
 const floorFingerprint = `SELECT concat_ws('|', $1::int, $2::date,
-	(SELECT count(*) FROM students), (SELECT max(updated_at) FROM students), (SELECT max(last_contact_at) FROM students),
+	(SELECT count(*) FROM students), (SELECT max(updated_at) FROM students), (SELECT max(last_contact_at) FROM case_activity),
 	(SELECT max(recorded_at) FROM ledger_entries),
 	(SELECT count(*) FROM escalations), (SELECT max(id) FROM escalations),
 	(SELECT max(greatest(acknowledged_at, resolved_at)) FROM escalations),

@@ -96,8 +96,15 @@ func RunJobs(ctx context.Context, a *app.App, o JobOptions) (*Jobs, error) {
 				actor := bangfu.Actor{UserID: *h.CounselorID, Role: bangfu.RoleCounselor, SchoolID: &h.SchoolID}
 				e := ledger.Entry{StudentID: h.StudentID, Kind: "contact", Channel: "phone", OccurredAt: now,
 					Summary: "电话联系（压测）", NextFollowupOn: &next, Visibility: "internal", AuthorID: actor.UserID, RecordedAt: now}
-				if err := a.Followups.OnAppend(ctx, tx, actor, h, e); err != nil {
+				// The hook replaces the job; the append records it in its batch.
+				p := &ledger.Pending{Batch: &pgx.Batch{}}
+				if err := a.Followups.OnAppend(ctx, tx, actor, h, e, p); err != nil {
 					return fmt.Errorf("graduate %d: %w", h.StudentID, err)
+				}
+				if f := p.Followup; f != nil && !f.Clear {
+					if err := graduate.SetFollowup(ctx, tx, h.StudentID, f.JobID, f.ScheduledAt, f.Due); err != nil {
+						return fmt.Errorf("graduate %d: %w", h.StudentID, err)
+					}
 				}
 				j.Followups.Contacts++
 			}

@@ -228,10 +228,13 @@ func TestJobsRollBack(t *testing.T) {
 	_, err := env.App.DB.Pool.Exec(ctx, `UPDATE students SET created_at = created_at - interval '40 days',
 		last_contact_at = last_contact_at - interval '40 days'`)
 	require.NoError(t, err)
+	_, err = env.App.DB.Pool.Exec(ctx, `UPDATE case_activity SET quiet_since = quiet_since - interval '40 days',
+		last_contact_at = last_contact_at - interval '40 days'`)
+	require.NoError(t, err)
 	snapshot := func() [3]int {
 		var s [3]int
 		require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM river_job), (SELECT count(*) FROM escalations),
-			(SELECT count(*) FROM students WHERE next_followup_on IS NOT NULL)`).Scan(&s[0], &s[1], &s[2]))
+			(SELECT count(*) FROM case_activity WHERE next_followup_on IS NOT NULL)`).Scan(&s[0], &s[1], &s[2]))
 		return s
 	}
 	before := snapshot()

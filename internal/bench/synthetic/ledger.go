@@ -31,7 +31,8 @@ type draft struct {
 }
 
 var ledgerColumns = []string{"student_id", "seq", "kind", "channel", "occurred_at", "summary", "next_step", "next_followup_on",
-	"visibility", "referral", "corrects_seq", "correction_reason", "group_id", "author_id", "recorded_at", "prev_hash", "hash", "school_id"}
+	"visibility", "referral", "corrects_seq", "correction_reason", "group_id", "author_id", "recorded_at", "prev_hash", "hash", "school_id",
+	"department_id"}
 
 // ledgerRows writes graduate i's ledger as COPY rows, chained exactly as
 // ledger.Service appends them, and records the chain's head and counts
@@ -61,6 +62,7 @@ func (g *gen) ledgerRows(i int, rows [][]any) [][]any {
 
 	sid := g.ids.students + int64(i)
 	schoolID := g.schools[s.school].id
+	deptID := g.schools[s.school].depts[s.dept].id
 	prev := []byte{}
 	for k := range drafts {
 		d := &drafts[k]
@@ -88,7 +90,7 @@ func (g *gen) ledgerRows(i int, rows [][]any) [][]any {
 			next = d.next.Time()
 		}
 		rows = append(rows, []any{sid, int32(k + 1), d.kind, d.channel, e.OccurredAt, d.summary, d.nextStep, next,
-			d.visibility, referral, corrects, d.reason, group, e.AuthorID, e.RecordedAt, prev, hash, schoolID})
+			d.visibility, referral, corrects, d.reason, group, e.AuthorID, e.RecordedAt, prev, hash, schoolID, deptID})
 		prev = hash
 		switch d.kind {
 		case "contact":

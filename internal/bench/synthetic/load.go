@@ -19,7 +19,7 @@ import (
 // loaded are the tables that get many rows; their secondary indexes and
 // foreign keys are dropped during the load and recreated after it.
 var loaded = []string{"students", "hardships", "plan_revisions", "plan_measures", "ledger_entries", "destinations",
-	"escalations", "notifications", "audit_log"}
+	"escalations", "notifications", "audit_log", "case_activity"}
 
 // identities are the tables whose ids the generator assigns.
 var identities = []string{"schools", "departments", "users", "students", "hardships", "destinations", "escalations",
@@ -116,6 +116,7 @@ func (l *loader) run(ctx context.Context) error {
 		{"destinations", l.copyDestinations},
 		{"escalations", l.copyEscalations},
 		{"audit_log", l.copyAudit},
+		{"case_activity", l.fillCaseActivity},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {

@@ -662,3 +662,22 @@ func (g *gen) sampleLogins() []Login {
 		fmt.Sprintf("%d cases; counselor-<school>-<n>, school 1…%d, n from 1", n, len(g.schools))})
 	return out
 }
+
+// fillCaseActivity derives each graduate's narrow case_activity row
+// (migrations 0014, 0017, 0018) from the file just loaded, as those
+// migrations' backfills do.
+func (l *loader) fillCaseActivity(ctx context.Context) error {
+	t := time.Now()
+	tag, err := l.tx.Exec(ctx, `INSERT INTO case_activity (student_id, ledger_seq, ledger_head, contacts_count, referrals_count,
+			last_contact_at, followup_job_id, followup_scheduled_at, next_followup_on, overdue, followed, quiet_since,
+			school_id, graduation_year, unplaced, plan_revision, activated_at)
+		SELECT id, ledger_seq, ledger_head, contacts_count, referrals_count, last_contact_at, followup_job_id, followup_scheduled_at,
+			next_followup_on, overdue, status IN ('open', 'active'), coalesce(last_contact_at, activated_at, created_at),
+			school_id, graduation_year, destination_code IS NULL OR destination_code IN ('70', '71', '72'), plan_revision, activated_at
+		FROM students`)
+	if err != nil {
+		return err
+	}
+	l.logf("case_activity: %d rows in %.1fs", tag.RowsAffected(), time.Since(t).Seconds())
+	return nil
+}
