@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"io"
-	"mime"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -105,32 +104,25 @@ func (api *API) getRoster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	format := q.String("format")
+	format := readFormat(q, true)
 	pg := q.Page()
 	f := roster.RosterFilter{Status: q.String("status"), SchoolID: q.ID("school_id")}
-	if format != "" && format != "json" && format != roster.CSV && format != roster.XLSX {
-		q.Problems.Add("format", "must be json, csv or xlsx")
-	}
 	if err := q.Err(); err != nil {
 		return err
 	}
-	ctx, a := request.Context(c), request.Actor(c)
-	if format == roster.CSV || format == roster.XLSX {
+	if format != "" {
 		if f.Status != "" || f.SchoolID != nil || pg.After != 0 {
 			return request.Invalid("format", "exports the whole roster: leave out status, school_id and cursor")
 		}
-		e, err := api.Roster.Export(ctx, a, id, format)
+		ctx, done := request.ExportContext(c)
+		defer done()
+		file, err := api.Roster.Export(ctx, request.Actor(c), id, format)
 		if err != nil {
 			return err
 		}
-		h := c.Response().Header()
-		h.Set(echo.HeaderContentType, e.ContentType())
-		h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": e.Filename}))
-		response.NoStore(c)
-		c.Response().WriteHeader(http.StatusOK)
-		_, err = e.WriteTo(c.Response())
-		return err
+		return response.Download(c, file, api.Logger)
 	}
+	ctx, a := request.Context(c), request.Actor(c)
 	l, err := api.Roster.Roster(ctx, a, id, f, pg)
 	if err != nil {
 		return err

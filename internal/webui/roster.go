@@ -2,7 +2,6 @@ package webui
 
 import (
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -328,21 +327,17 @@ func (ui *UI) exportRoster(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	format := q.String("format")
+	format := fileFormat(q)
 	if err := q.Err(); err != nil {
 		return err
 	}
-	e, err := ui.Roster.Export(request.Context(c), request.Actor(c), id, format)
+	ctx, done := request.ExportContext(c)
+	defer done()
+	file, err := ui.Roster.Export(ctx, request.Actor(c), id, format)
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, e.ContentType())
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": e.Filename}))
-	response.NoStore(c)
-	c.Response().WriteHeader(http.StatusOK)
-	_, err = e.WriteTo(c.Response())
-	return err
+	return response.Download(c, file, ui.Logger)
 }
 
 // withdrawPlace takes a graduate off a roster with the reason given
