@@ -349,7 +349,9 @@ type lsnWriter struct {
 }
 
 func (w *lsnWriter) WriteHeader(status int) {
-	if w.written.CompareAndSwap(false, true) {
+	// A refused request (4xx) or a failed one (5xx) committed nothing the
+	// reader must see: no position, and no query for it.
+	if w.written.CompareAndSwap(false, true) && status < http.StatusBadRequest {
 		w.stamp()
 	}
 	w.ResponseWriter.WriteHeader(status)
