@@ -188,20 +188,24 @@ func (s *Scheduler) ruleFor(ctx context.Context, tx pgx.Tx, studentID int64) (ru
 // has planCadence (nil: no plan).
 func (s *Scheduler) ruleOf(ctx context.Context, tx pgx.Tx, year int, planCadence *int) (rule, error) {
 	r := rule{today: bangfu.Today(s.Clock)}
+	after := graduate.PhaseOf("open", year, r.today) == graduate.PhaseAfterGraduation
+	if !after && planCadence != nil {
+		// In school the plan decides: no settings to read (the append's
+		// common case).
+		r.cadence = *planCadence
+		return r, nil
+	}
 	cfg, err := s.Settings.Get(ctx, tx)
 	if err != nil {
 		return r, err
 	}
-	switch {
-	case graduate.PhaseOf("open", year, r.today) == graduate.PhaseAfterGraduation:
-		r.cadence = cfg.AfterGraduationCadenceDays
-		if end := graduate.YearEnd(year); !r.today.After(end) {
-			r.until = &end
-		}
-	case planCadence != nil:
-		r.cadence = *planCadence
-	default:
+	if !after {
 		r.cadence = cfg.DefaultCadenceDays
+		return r, nil
+	}
+	r.cadence = cfg.AfterGraduationCadenceDays
+	if end := graduate.YearEnd(year); !r.today.After(end) {
+		r.until = &end
 	}
 	return r, nil
 }
