@@ -53,21 +53,11 @@ type FollowupChange struct {
 	Due         bangfu.Date
 }
 
-// AdvanceSQL advances a file's ledger head and counts ($1 graduate, $2
-// seq, $3 head, $4 and $5 1 for a contact or a referral, $6 whether a
-// contact, $7 when it occurred), on case_activity; exported so that
-// benchmarks can issue the same SQL. The service's appends use
-// AdvanceFollowupSQL, which records the follow-up in the same statement.
-const AdvanceSQL = `UPDATE case_activity SET ledger_seq = $2, ledger_head = $3,
-		contacts_count = contacts_count + $4::int, referrals_count = referrals_count + $5::int,
-		last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END,
-		quiet_since = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE quiet_since END,
-		version = version + 1
-	WHERE student_id = $1`
-
-// AdvanceFollowupSQL is AdvanceSQL that also records the follow-up: $8 is
-// 0 to leave it, 1 to record job $9 scheduled at $10 due on $11 (not
-// overdue), 2 to clear it.
+// AdvanceFollowupSQL advances a file's ledger head and counts ($1
+// graduate, $2 seq, $3 head, $4 and $5 1 for a contact or a referral, $6
+// whether a contact, $7 when it occurred) on case_activity, and records
+// the follow-up: $8 is 0 to leave it, 1 to record job $9 scheduled at $10
+// due on $11 (not overdue), 2 to clear it.
 const AdvanceFollowupSQL = `UPDATE case_activity SET ledger_seq = $2, ledger_head = $3,
 		contacts_count = contacts_count + $4::int, referrals_count = referrals_count + $5::int,
 		last_contact_at = CASE WHEN $6 AND (last_contact_at IS NULL OR last_contact_at < $7) THEN $7 ELSE last_contact_at END,
@@ -121,25 +111,6 @@ func ClearFollowup(ctx context.Context, q postgres.Querier, studentID int64) err
 func MarkOverdue(ctx context.Context, q postgres.Querier, studentID int64) error {
 	_, err := q.Exec(ctx, `UPDATE case_activity SET overdue = true, version = version + 1 WHERE student_id = $1 AND NOT overdue`, studentID)
 	return err
-}
-
-// Activity is a graduate's case_activity row as the follow-up scheduler
-// reads it.
-type Activity struct {
-	FollowupJobID       *int64
-	FollowupScheduledAt *time.Time
-	NextFollowupOn      *time.Time
-	Overdue             bool
-	LastContactAt       *time.Time
-}
-
-// ReadActivity reads the follow-up state and last contact of a graduate
-// (on the caller's transaction, which holds the graduate's row lock).
-func ReadActivity(ctx context.Context, q postgres.Querier, studentID int64) (Activity, error) {
-	var a Activity
-	err := q.QueryRow(ctx, `SELECT followup_job_id, followup_scheduled_at, next_followup_on, overdue, last_contact_at
-		FROM case_activity WHERE student_id = $1`, studentID).Scan(&a.FollowupJobID, &a.FollowupScheduledAt, &a.NextFollowupOn, &a.Overdue, &a.LastContactAt)
-	return a, err
 }
 
 // syncCase copies what the stall sweep needs of the file into its

@@ -186,14 +186,6 @@ func Access(ctx context.Context, q postgres.Querier, a bangfu.Actor, id int64, f
 	return h, nil
 }
 
-// AccessSQL reads the header Access checks and a write needs ($1: the
-// graduate's id); exported so that benchmarks can issue the same SQL (with
-// FOR UPDATE). Access with forUpdate and Lock read it with the current
-// plan's cadence and lock the students row only; a read reads readSQL.
-const AccessSQL = `SELECT s.id, s.school_id, s.department_id, s.counselor_id, s.status, s.graduation_year,
-		ca.ledger_seq, ca.ledger_head, ca.followup_job_id
-	FROM students s JOIN case_activity ca ON ca.student_id = s.id WHERE s.id = $1`
-
 // lockSQL locks the file and reads its header; lockActivitySQL, sent
 // after it in the same batch, reads the ledger head and live follow-up
 // with a snapshot taken once the lock is held (so always the last
