@@ -220,9 +220,9 @@ LIMIT $3`
   'counselor_id', s.counselor_id, 'counselor_name', u.display_name, 'status', s.status,
   'phase', CASE WHEN s.status IN ('open', 'active') THEN
              CASE WHEN $2 > make_date(s.graduation_year, 6, 30) THEN 'after_graduation' ELSE 'in_school' END END,
-  'next_followup_on', s.next_followup_on, 'overdue', s.overdue, 'consent', s.consent, 'consent_at', s.consent_at,
-  'version', s.version, 'created_at', s.created_at, 'updated_at', s.updated_at, 'contacts_count', s.contacts_count,
-  'referrals_count', s.referrals_count, 'last_contact_at', s.last_contact_at, 'plan_revision', s.plan_revision,
+  'next_followup_on', ca.next_followup_on, 'overdue', ca.overdue, 'consent', s.consent, 'consent_at', s.consent_at,
+  'version', s.version + ca.version, 'created_at', s.created_at, 'updated_at', s.updated_at, 'contacts_count', ca.contacts_count,
+  'referrals_count', ca.referrals_count, 'last_contact_at', ca.last_contact_at, 'plan_revision', s.plan_revision,
   'destination_code', s.destination_code,
   'categories', ARRAY(SELECT DISTINCT h.category FROM hardships h WHERE h.student_id = s.id AND h.status = 'verified'
                       AND (h.valid_until IS NULL OR h.valid_until >= $2) ORDER BY 1),
@@ -234,7 +234,7 @@ LIMIT $3`
                   'verified_by', h.verified_by, 'verified_at', h.verified_at, 'verification_note', h.verification_note,
                   'created_by', h.created_by, 'created_at', h.created_at) ORDER BY h.id)
                 FROM hardships h WHERE h.student_id = s.id))
-FROM students s LEFT JOIN users u ON u.id = s.counselor_id
+FROM students s JOIN case_activity ca ON ca.student_id = s.id LEFT JOIN users u ON u.id = s.counselor_id
 WHERE s.id = $1 AND s.counselor_id = $3`
 
 	floorEntryColumns = `e.student_id, e.seq, e.kind, e.channel, e.occurred_at, e.summary, e.next_step, e.next_followup_on,

@@ -51,14 +51,19 @@ func RunJobs(ctx context.Context, a *app.App, o JobOptions) (*Jobs, error) {
 		// days) and flags to clear (one graduate in 100 with an unresolved
 		// flag has their case closed).
 		now := a.Clock.Now()
-		tag, err := tx.Exec(ctx, `UPDATE students SET last_contact_at = $1::timestamptz - interval '100 days'
-			WHERE status IN ('open', 'active') AND last_contact_at > $1::timestamptz - interval '14 days' AND id % 50 = 0`, now)
+		// The sweep decides from case_activity (graduate keeps it in step
+		// with students): the set-up writes what a contact 100 days ago
+		// and a closing would have left there.
+		tag, err := tx.Exec(ctx, `UPDATE case_activity SET last_contact_at = $1::timestamptz - interval '100 days',
+				quiet_since = $1::timestamptz - interval '100 days'
+			WHERE followed AND last_contact_at > $1::timestamptz - interval '14 days' AND student_id % 50 = 0`, now)
 		if err != nil {
 			return err
 		}
 		j.Sweep.MadeQuiet = int(tag.RowsAffected())
-		if tag, err = tx.Exec(ctx, `UPDATE students SET status = 'closed' WHERE status IN ('open', 'active')
-			AND id IN (SELECT student_id FROM escalations WHERE status <> 'resolved' AND student_id % 100 = 0)`); err != nil {
+		if tag, err = tx.Exec(ctx, `WITH closed AS (UPDATE students SET status = 'closed' WHERE status IN ('open', 'active')
+				AND id IN (SELECT student_id FROM escalations WHERE status <> 'resolved' AND student_id % 100 = 0) RETURNING id)
+			UPDATE case_activity SET followed = false FROM closed WHERE student_id = closed.id`); err != nil {
 			return err
 		}
 		j.Sweep.Closed = int(tag.RowsAffected())
