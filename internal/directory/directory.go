@@ -204,6 +204,31 @@ func (s *Service) ListDepartments(ctx context.Context, a bangfu.Actor, schoolID 
 	return bangfu.NewList(items, pg.Limit, func(d Department) int64 { return d.ID }), err
 }
 
+// DepartmentsOf returns every department of the given schools a may see,
+// by school, in id order: one statement for a directory page that shows
+// them all (ListDepartments pages one school's).
+func (s *Service) DepartmentsOf(ctx context.Context, a bangfu.Actor, schoolIDs []int64) (map[int64][]Department, error) {
+	for _, id := range schoolIDs {
+		if err := canSeeSchool(a, id); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, school_id, name, created_at FROM departments
+		WHERE school_id = ANY($1) ORDER BY school_id, id`, schoolIDs)
+	if err != nil {
+		return nil, err
+	}
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Department])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64][]Department, len(schoolIDs))
+	for _, d := range items {
+		out[d.SchoolID] = append(out[d.SchoolID], d)
+	}
+	return out, nil
+}
+
 const userColumns = `id, username, display_name, role, school_id, department_id, student_id, base_id, email, disabled, created_at, updated_at, version, password_hash`
 
 func scanUser(row pgx.CollectableRow) (User, error) {

@@ -116,3 +116,33 @@ func TestCounselors(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, got)
 }
+
+// TestDepartmentsOf: the departments of many schools in one read, by
+// school; a school the actor may not see is not found.
+func TestDepartmentsOf(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := t.Context()
+	admin := env.MustUser(t, bangfu.RoleAdmin, nil).Actor()
+	dir := env.App.Directory
+	school, other, empty := env.MustSchool(t), env.MustSchool(t), env.MustSchool(t)
+	var mine []int64
+	for _, name := range []string{"机电学院", "信息学院"} {
+		d, err := dir.CreateDepartment(ctx, admin, school.ID, name)
+		require.NoError(t, err)
+		mine = append(mine, d.ID)
+	}
+	theirs, err := dir.CreateDepartment(ctx, admin, other.ID, "外语学院")
+	require.NoError(t, err)
+
+	got, err := dir.DepartmentsOf(ctx, admin, []int64{school.ID, other.ID, empty.ID})
+	require.NoError(t, err)
+	require.Len(t, got[school.ID], 2)
+	require.Equal(t, mine, []int64{got[school.ID][0].ID, got[school.ID][1].ID})
+	require.Equal(t, theirs.ID, got[other.ID][0].ID)
+	require.Empty(t, got[empty.ID])
+
+	supervisor := env.MustUser(t, bangfu.RoleSupervisor, &school.ID).Actor()
+	_, err = dir.DepartmentsOf(ctx, supervisor, []int64{school.ID, other.ID})
+	require.Equal(t, bangfu.ENOTFOUND, bangfu.ErrorCode(err))
+}

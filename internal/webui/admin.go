@@ -62,10 +62,9 @@ func (sd schoolDirectory) DepartmentName(school, id *int64) string {
 	return strconv.FormatInt(*id, 10)
 }
 
-// schoolDirectory reads every school and, with departments, their
-// departments.
-func (ui *UI) schoolDirectory(ctx context.Context, a bangfu.Actor, departments bool) (schoolDirectory, error) {
-	sd := schoolDirectory{Departments: map[int64][]directory.Department{}}
+// schoolDirectory reads every school and their departments.
+func (ui *UI) schoolDirectory(ctx context.Context, a bangfu.Actor) (schoolDirectory, error) {
+	var sd schoolDirectory
 	pg := bangfu.Page{Limit: bangfu.MaxPageLimit}
 	for {
 		l, err := ui.Directory.ListSchools(ctx, a, pg)
@@ -78,17 +77,13 @@ func (ui *UI) schoolDirectory(ctx context.Context, a bangfu.Actor, departments b
 		}
 		pg.After = l.Items[len(l.Items)-1].ID
 	}
-	if !departments {
-		return sd, nil
+	ids := make([]int64, len(sd.Schools))
+	for i, s := range sd.Schools {
+		ids[i] = s.ID
 	}
-	for _, s := range sd.Schools {
-		l, err := ui.Directory.ListDepartments(ctx, a, s.ID, bangfu.Page{Limit: bangfu.MaxPageLimit})
-		if err != nil {
-			return sd, err
-		}
-		sd.Departments[s.ID] = l.Items
-	}
-	return sd, nil
+	var err error
+	sd.Departments, err = ui.Directory.DepartmentsOf(ctx, a, ids)
+	return sd, err
 }
 
 type usersData struct {
@@ -118,7 +113,7 @@ func (ui *UI) users(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sd, err := ui.schoolDirectory(ctx, p.Actor, true)
+	sd, err := ui.schoolDirectory(ctx, p.Actor)
 	if err != nil {
 		return err
 	}
@@ -177,7 +172,7 @@ type userFormData struct {
 }
 
 func (ui *UI) userForm(c echo.Context, p *Page, u directory.User) error {
-	sd, err := ui.schoolDirectory(request.Context(c), p.Actor, true)
+	sd, err := ui.schoolDirectory(request.Context(c), p.Actor)
 	if err != nil {
 		return err
 	}
