@@ -29,7 +29,8 @@ func (api *API) createBase(c echo.Context) error {
 	return c.JSON(http.StatusCreated, b)
 }
 
-// getVersioned answers the record named by the path's :id with its ETag.
+// getVersioned answers the record named by the path's :id with its ETag:
+// a read, or an action without a body (confirm, attend, complete a place).
 func getVersioned[Out versioned](call func(context.Context, bangfu.Actor, int64) (Out, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := request.PathID(c, "id")
@@ -164,26 +165,6 @@ func (api *API) listDeliveries(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, l)
-}
-
-// placeAction adapts an action on the place named by the path's :id that
-// takes no body.
-func placeAction(call func(context.Context, bangfu.Actor, int64) (roster.Place, error)) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := request.PathID(c, "id")
-		if err != nil {
-			return err
-		}
-		if err := noParams(c); err != nil {
-			return err
-		}
-		p, err := call(request.Context(c), request.Actor(c), id)
-		if err != nil {
-			return err
-		}
-		response.SetETag(c, p.Version)
-		return c.JSON(http.StatusOK, p)
-	}
 }
 
 // declinePlace takes an optional body with the reason.

@@ -101,10 +101,10 @@ func (api *API) routes() {
 	r.Handle(GET, "/api/v1/cohorts/:id/deliveries", policy.RosterManage, api.listDeliveries)
 	r.Handle(GET, "/api/v1/places/:id", policy.PlacesRead, getVersioned(api.Roster.Place))
 	r.Handle(POST, "/api/v1/places/:id/withdraw", policy.PlacesWithdraw, api.withdrawPlace)
-	r.Handle(POST, "/api/v1/places/:id/confirm", policy.PlacesRespond, placeAction(api.Roster.Confirm))
+	r.Handle(POST, "/api/v1/places/:id/confirm", policy.PlacesRespond, getVersioned(api.Roster.Confirm))
 	r.Handle(POST, "/api/v1/places/:id/decline", policy.PlacesRespond, api.declinePlace)
-	r.Handle(POST, "/api/v1/places/:id/attend", policy.PlacesAttend, placeAction(api.Roster.Attend))
-	r.Handle(POST, "/api/v1/places/:id/complete", policy.PlacesAttend, placeAction(api.Roster.Complete))
+	r.Handle(POST, "/api/v1/places/:id/attend", policy.PlacesAttend, getVersioned(api.Roster.Attend))
+	r.Handle(POST, "/api/v1/places/:id/complete", policy.PlacesAttend, getVersioned(api.Roster.Complete))
 	r.Handle(GET, "/api/v1/me/roster", policy.OwnFile, api.myRoster)
 	r.Handle(GET, "/api/v1/students/:id/training", policy.StudentsRead, api.studentTraining)
 	if api.Config.Env == config.EnvDev {
