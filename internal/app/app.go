@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -212,6 +213,21 @@ func (a *App) Close() {
 	a.DB.Close()
 }
 
+// operatorHandler is what Config.MetricsAddr serves, to operators only (it
+// must not be reachable from outside): /metrics, and Go's profiles under
+// /debug/pprof/ so that a slow or hungry process can be profiled where it
+// runs (docs/operations.md, "Profiling").
+func (a *App) operatorHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
 // Serve serves HTTP on ln (when not nil), works jobs (when Workers) and
 // serves /metrics on Config.MetricsAddr (when set, in serve and worker
 // processes alike), until ctx is done. Then it stops gracefully: it stops
@@ -260,7 +276,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			a.Log.Info("serving HTTP", "addr", ln.Addr().String())
 		}
 		if mln != nil {
-			msrv := &http.Server{Handler: promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{}), ReadHeaderTimeout: 10 * time.Second}
+			msrv := &http.Server{Handler: a.operatorHandler(), ReadHeaderTimeout: 10 * time.Second}
 			servers = append(servers, msrv)
 			go func() { errc <- serveHTTP(msrv, mln) }()
 			a.Log.Info("serving metrics", "addr", mln.Addr().String())

@@ -78,7 +78,7 @@ func TestServeStopsWhenAPartCannotStart(t *testing.T) {
 }
 
 // TestWorkerServesMetrics: a worker process (no HTTP API) serves /metrics
-// on BANGFU_METRICS_ADDR, and stops cleanly.
+// and its profiles on BANGFU_METRICS_ADDR, and stops cleanly.
 func TestWorkerServesMetrics(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -99,6 +99,13 @@ func TestWorkerServesMetrics(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}, 20*time.Second, 20*time.Millisecond)
 	require.True(t, strings.Contains(string(body), "bangfu_db_pool_connections"), "no pool metrics in /metrics")
+	// The operator's port also serves the process's profiles.
+	resp, err := http.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+	require.NoError(t, err)
+	heap, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(heap), "heap profile", "/debug/pprof/heap is not a heap profile")
 	stop()
 	require.NoError(t, <-done)
 	_, err = http.Get("http://" + addr + "/metrics")
