@@ -1,11 +1,16 @@
 package auth_test
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/bangfu/bangfu"
+	"github.com/bangfu/bangfu/internal/apptest"
+	"github.com/bangfu/bangfu/internal/auth"
 )
 
 func TestIssuedTokenCarriesTheActor(t *testing.T) {
@@ -37,4 +42,39 @@ func TestTokenCarriesTheTrainingBase(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tokens.Verify(tok)
 	require.Equal(t, bangfu.EUNAUTHENTICATED, bangfu.ErrorCode(err))
+}
+
+// TestRememberedTokenStillExpires: a token verified once is answered from
+// memory afterwards, but only until it expires, only as the actor it
+// names (each answer its own copy), and a token that differs by one
+// character is checked afresh and refused.
+func TestRememberedTokenStillExpires(t *testing.T) {
+	t.Parallel()
+	clock := apptest.NewClock(time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC))
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	tokens := auth.NewTokens("bangfu", "bangfu-api", 15*time.Minute, k, []ed25519.PublicKey{k.Public().(ed25519.PublicKey)}, clock)
+	school := int64(3)
+	in := bangfu.Actor{UserID: 9, Role: bangfu.RoleCounselor, SchoolID: &school}
+	tok, err := tokens.Issue(in)
+	require.NoError(t, err)
+
+	first, err := tokens.Verify(tok)
+	require.NoError(t, err)
+	*first.SchoolID = 99 // a request that changes its actor changes no other request's
+	second, err := tokens.Verify(tok)
+	require.NoError(t, err)
+	require.Equal(t, in, second)
+
+	// The signature's last character changed: another token, refused.
+	forged := tok[:len(tok)-1] + map[bool]string{true: "A", false: "B"}[tok[len(tok)-1] != 'A']
+	_, err = tokens.Verify(forged)
+	require.Equal(t, bangfu.EUNAUTHENTICATED, bangfu.ErrorCode(err))
+
+	clock.Advance(15*time.Minute + 4*time.Second) // within the leeway
+	_, err = tokens.Verify(tok)
+	require.NoError(t, err)
+	clock.Advance(2 * time.Second)
+	_, err = tokens.Verify(tok)
+	require.Equal(t, bangfu.EUNAUTHENTICATED, bangfu.ErrorCode(err), "an expired token was still accepted")
 }
