@@ -113,5 +113,14 @@ func (p *program) limitMemory(cfg *config.Config, log *slog.Logger) {
 		return
 	}
 	debug.SetMemoryLimit(cfg.MemoryLimit)
+	// With the limit as the bound, the collector need not also run each
+	// time the heap doubles: the live heap of a serving process is 10–20 MB,
+	// so at the default GOGC=100 it ran every few MB of garbage — a fifth
+	// of the server's CPU under load (docs/operations.md, "Memory"). At 400
+	// it runs when the heap is five times the live one, or at the limit.
+	// GOGC, when set, decides.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 	log.Debug("memory limit", "bytes", cfg.MemoryLimit)
 }
