@@ -185,17 +185,16 @@ func caseloadBase(a bangfu.Actor, f CaseloadFilter, today bangfu.Date) *postgres
 }
 
 // caseloadInner computes the urgency of each file s in scope from its
-// narrow case_activity row ca and, through the small partial index
-// escalations_unresolved_idx, its highest unresolved escalation.
+// narrow case_activity row ca, which also carries its highest unresolved
+// escalation and its verified hardship categories (migration 0021).
 const caseloadInner = `SELECT s.id, s.student_number, s.name, s.department_id, s.counselor_id, s.status, ca.next_followup_on,
 		ca.last_contact_at, ` + phaseSQL + ` AS phase,
 		(s.status IN ('open', 'active') AND (ca.overdue OR coalesce(ca.next_followup_on < $1::date, false))) AS overdue,
-		coalesce(e.level, 0) AS level,
+		ca.escalation_level AS level,
 		s.status NOT IN ('open', 'active') AS inactive,
-		coalesce(ca.last_contact_at, '-infinity'::timestamptz) AS contact
+		coalesce(ca.last_contact_at, '-infinity'::timestamptz) AS contact,
+		ca.categories, ca.categories_valid_until
 	FROM students s JOIN case_activity ca ON ca.student_id = s.id
-	LEFT JOIN LATERAL (SELECT max(e.level) AS level FROM escalations e
-		WHERE e.student_id = s.id AND e.status <> 'resolved') e ON true
 	WHERE `
 
 // dueCondition is the condition on the computed columns of c for f.Due
@@ -220,8 +219,8 @@ func dueCondition(w *postgres.Where, f CaseloadFilter) {
 // that benchmarks can issue the same SQL.
 func CaseloadQuery(a bangfu.Actor, f CaseloadFilter, after string, limit int, today bangfu.Date) (CaseloadSQL, error) {
 	return caseloadQuery(`c.id, c.student_number, c.name, c.department_id, c.counselor_id, c.status, c.phase,
-			ARRAY(SELECT DISTINCT h.category FROM hardships h WHERE h.student_id = c.id AND h.status = 'verified'
-				AND (h.valid_until IS NULL OR h.valid_until >= $1::date) ORDER BY h.category),
+			ARRAY(SELECT DISTINCT u.category FROM unnest(c.categories, c.categories_valid_until) u(category, valid_until)
+				WHERE u.valid_until IS NULL OR u.valid_until >= $1::date ORDER BY 1),
 			c.next_followup_on, c.overdue, c.last_contact_at, c.level`, a, f, after, limit, today)
 }
 
@@ -273,7 +272,7 @@ func caseloadQuery(columns string, a bangfu.Actor, f CaseloadFilter, after strin
 	}
 	if f.Due == "" && !f.Escalated {
 		out.Rest = fmt.Sprintf(`SELECT %s
-		FROM (%s AND s.status NOT IN ('open', 'active') AND e.level IS NULL) c
+		FROM (%s AND s.status NOT IN ('open', 'active') AND ca.escalation_level = 0) c
 		WHERE %s
 		ORDER BY c.contact, c.id
 		LIMIT $%d`, columns, base, outer, len(outer.Args))

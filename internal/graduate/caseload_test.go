@@ -1,6 +1,7 @@
 package graduate_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -9,6 +10,7 @@ import (
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
 	"github.com/bangfu/bangfu/internal/directory"
+	"github.com/bangfu/bangfu/internal/escalation"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
 )
@@ -343,4 +345,63 @@ func TestCaseloadRowsShowThePhase(t *testing.T) {
 
 	env.Clock.Set(apptest.Start.AddDate(0, 1, 0)) // 1 July 2026
 	require.Equal(t, map[int64]*string{left.ID: &after, staying.ID: &inSchool, closedCase.ID: nil}, phases(), "1 July 2026")
+}
+
+// TestCaseloadRowFollowsEscalationsAndEvidence: the level and categories a
+// row shows are kept on the graduate's case_activity row by the database
+// (migration 0021) — they follow every way escalations and evidence
+// change: an acknowledgement keeps the level, resolving lowers it to the
+// next open one and then to none; evidence counts once verified, and only
+// until its last valid day.
+func TestCaseloadRowFollowsEscalationsAndEvidence(t *testing.T) {
+	t.Parallel()
+	u := newUrgencyCase(t)
+	ctx := t.Context()
+	c, sup := u.counselor.Actor(), u.supervisor.Actor()
+	row := func(name string) graduate.CaseloadRow {
+		t.Helper()
+		l, err := u.env.App.Graduates.Caseload(ctx, c, graduate.CaseloadFilter{}, "", 50)
+		require.NoError(t, err)
+		for _, r := range l.Items {
+			if r.ID == u.g[name].ID {
+				return r
+			}
+		}
+		t.Fatalf("%s is not in the caseload", name)
+		return graduate.CaseloadRow{}
+	}
+	require.Equal(t, 2, row("丙").EscalationLevel)
+
+	open, err := u.env.App.Escalations.List(ctx, sup, escalation.Filter{}, bangfu.Page{Limit: 100})
+	require.NoError(t, err)
+	var mine []escalation.Escalation
+	for _, e := range open.Items {
+		if e.StudentID == u.g["丙"].ID && e.Status != "resolved" {
+			mine = append(mine, e)
+		}
+	}
+	require.Len(t, mine, 2, "丙's sweep raised levels 1 and 2")
+	slices.SortFunc(mine, func(a, b escalation.Escalation) int { return b.Level - a.Level })
+
+	_, err = u.env.App.Escalations.Acknowledge(ctx, sup, mine[0].ID, "在跟进")
+	require.NoError(t, err)
+	require.Equal(t, 2, row("丙").EscalationLevel, "an acknowledged escalation is still open")
+	_, err = u.env.App.Escalations.Resolve(ctx, sup, mine[0].ID, "已联系")
+	require.NoError(t, err)
+	require.Equal(t, 1, row("丙").EscalationLevel, "the next open level shows")
+	_, err = u.env.App.Escalations.Resolve(ctx, sup, mine[1].ID, "已联系")
+	require.NoError(t, err)
+	require.Equal(t, 0, row("丙").EscalationLevel)
+	require.NotContains(t, u.rows(c, graduate.CaseloadFilter{Escalated: true}), u.g["丙"].ID)
+
+	tomorrow := u.today.AddDays(1).String()
+	h, err := u.env.App.Graduates.AddHardship(ctx, c, u.g["丙"].ID, graduate.HardshipInput{Category: "disabled",
+		EvidenceType: "残疾证", IssuingAuthority: "残联", ValidUntil: tomorrow})
+	require.NoError(t, err)
+	require.Empty(t, row("丙").Categories, "unverified evidence shows no category")
+	_, err = u.env.App.Graduates.VerifyHardship(ctx, sup, u.g["丙"].ID, h.ID, graduate.Verification{Decision: "verified"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"disabled"}, row("丙").Categories)
+	u.day(27) // past its last valid day, before the expiry job has run
+	require.Empty(t, row("丙").Categories, "expired evidence shows no category")
 }

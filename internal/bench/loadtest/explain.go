@@ -45,8 +45,16 @@ func KeyQueries(s *Sample, now time.Time) []PlannedQuery {
 	var qs []PlannedQuery
 	add := func(name, sql string, args []any) { qs = append(qs, PlannedQuery{name, sql, args}) }
 
+	cl, err := graduate.CaseloadQuery(counselor, graduate.CaseloadFilter{}, "", 50, today)
+	if err != nil {
+		panic(err) // no cursor: cannot fail
+	}
+	add("caseload (counselor, urgency order)", cl.First, cl.Args)
+	if cl.Rest != "" {
+		add("caseload (counselor, urgency order): past the open cases", cl.Rest, cl.Args)
+	}
 	sql, args := graduate.ListQuery(counselor, graduate.Filter{}, bangfu.Page{Limit: 50}, today)
-	add("caseload list (counselor)", sql, args)
+	add("caseload list (counselor, order=id)", sql, args)
 	add("graduate file", graduate.FileSQL, []any{today.Time(), studentID})
 	add("graduate file: hardships", graduate.HardshipsSQL, []any{studentID})
 	add("graduate's ledger", ledger.ListSQL, []any{studentID, 0, false, 51})
