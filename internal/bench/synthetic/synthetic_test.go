@@ -94,6 +94,16 @@ func TestGenerate(t *testing.T) {
 		require.Greater(t, q(`SELECT count(*) FROM students WHERE education_level IN ('zhuanke', 'benke')`), students*9/10)
 	})
 
+	t.Run("caseload keys", func(t *testing.T) {
+		// case_activity's derived columns are what migration 0021's
+		// triggers would keep.
+		require.Zero(t, q(`SELECT count(*) FROM case_activity ca WHERE ca.escalation_level <> coalesce((SELECT max(level)
+			FROM escalations e WHERE e.student_id = ca.student_id AND e.status <> 'resolved'), 0)`))
+		require.Zero(t, q(`SELECT count(*) FROM case_activity ca WHERE ca.categories <> coalesce((SELECT array_agg(category
+			ORDER BY category, valid_until) FROM hardships h WHERE h.student_id = ca.student_id AND h.status = 'verified'), '{}')`))
+		require.Positive(t, q(`SELECT count(*) FROM case_activity WHERE escalation_level > 0 AND categories <> '{}'`))
+	})
+
 	cases := q(`SELECT count(DISTINCT student_id) FROM hardships`)
 	t.Run("disadvantaged", func(t *testing.T) {
 		require.InDelta(t, students/10, cases, float64(students)/25, "about one graduate in ten has a hardship")
