@@ -1,8 +1,15 @@
 // Package followup schedules each graduate's next follow-up as a River job
 // and, when it comes due with no contact since, reminds the counselor and
 // marks the case overdue. Only the newest due date per graduate is live: a
-// newer contact cancels the pending job and schedules the next one in the
+// newer contact withdraws the pending job and schedules the next one in the
 // same transaction.
+//
+// A superseded job is deleted, not cancelled: River's cancel announces
+// itself with pg_notify, and a transaction that notifies takes
+// PostgreSQL's one notification lock when it commits and holds it through
+// the commit's WAL flush — every append would queue behind every other's
+// commit. A delete also writes no new version of the job's row (and no
+// entries in its seven indexes), and leaves nothing for River's cleaner.
 package followup
 
 import (
@@ -55,7 +62,7 @@ const DueHour = 9
 // Jobs is what the scheduler needs of the River client.
 type Jobs interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-	JobCancelTx(ctx context.Context, tx pgx.Tx, jobID int64) (*rivertype.JobRow, error)
+	JobDeleteTx(ctx context.Context, tx pgx.Tx, jobID int64) (*rivertype.JobRow, error)
 }
 
 // Scheduler keeps one live follow-up job per graduate.
@@ -80,7 +87,7 @@ func (s *Scheduler) OnAppend(ctx context.Context, tx pgx.Tx, _ bangfu.Actor, h g
 		if h.FollowupJobID == nil {
 			return nil
 		}
-		if err := s.cancelJob(ctx, tx, *h.FollowupJobID); err != nil {
+		if err := s.withdraw(ctx, tx, *h.FollowupJobID); err != nil {
 			return err
 		}
 		p.Followup = &graduate.FollowupChange{Clear: true}
@@ -223,7 +230,7 @@ func (r rule) after(from bangfu.Date) bangfu.Date {
 	return d
 }
 
-// schedule cancels the graduate's pending follow-up job, if any, and
+// schedule withdraws the graduate's pending follow-up job, if any, and
 // inserts one for due, on tx (which holds the graduate's row lock).
 func (s *Scheduler) schedule(ctx context.Context, tx pgx.Tx, studentID int64, pending *int64, due bangfu.Date) error {
 	jobID, err := s.replace(ctx, tx, studentID, pending, due)
@@ -233,11 +240,11 @@ func (s *Scheduler) schedule(ctx context.Context, tx pgx.Tx, studentID int64, pe
 	return graduate.SetFollowup(ctx, tx, studentID, jobID, s.Clock.Now(), due)
 }
 
-// replace cancels the pending job, if any, and inserts one for due; it
+// replace withdraws the pending job, if any, and inserts one for due; it
 // returns the new job's id, which the caller records.
 func (s *Scheduler) replace(ctx context.Context, tx pgx.Tx, studentID int64, pending *int64, due bangfu.Date) (int64, error) {
 	if pending != nil {
-		if err := s.cancelJob(ctx, tx, *pending); err != nil {
+		if err := s.withdraw(ctx, tx, *pending); err != nil {
 			return 0, err
 		}
 	}
@@ -249,19 +256,23 @@ func (s *Scheduler) replace(ctx context.Context, tx pgx.Tx, studentID int64, pen
 	return res.Job.ID, nil
 }
 
-func (s *Scheduler) cancelJob(ctx context.Context, tx pgx.Tx, jobID int64) error {
-	if _, err := s.River.JobCancelTx(ctx, tx, jobID); err != nil && !errors.Is(err, river.ErrNotFound) {
-		return fmt.Errorf("cancel superseded follow-up: %w", err)
+// withdraw deletes a superseded follow-up job. One already gone (worked and
+// cleaned) is fine; so is one running now: its worker waits for the row
+// lock tx holds and then finds itself superseded (DueWorker.Work).
+func (s *Scheduler) withdraw(ctx context.Context, tx pgx.Tx, jobID int64) error {
+	_, err := s.River.JobDeleteTx(ctx, tx, jobID)
+	if err != nil && !errors.Is(err, river.ErrNotFound) && !errors.Is(err, rivertype.ErrJobRunning) {
+		return fmt.Errorf("withdraw superseded follow-up: %w", err)
 	}
 	return nil
 }
 
-// cancel cancels the graduate's pending follow-up job, if any.
+// cancel withdraws the graduate's pending follow-up job, if any.
 func (s *Scheduler) cancel(ctx context.Context, tx pgx.Tx, studentID int64, pending *int64) error {
 	if pending == nil {
 		return nil
 	}
-	if err := s.cancelJob(ctx, tx, *pending); err != nil {
+	if err := s.withdraw(ctx, tx, *pending); err != nil {
 		return err
 	}
 	return graduate.ClearFollowup(ctx, tx, studentID)

@@ -118,9 +118,8 @@ func TestNewerContactSupersedesFollowup(t *testing.T) {
 	// No date given and no plan: the default cadence (14 days) applies.
 	w.contact(t, w.student.ID, "")
 	requireLive(t, w.env, w.student.ID, "2026-06-15")
-	old, err := w.env.App.River.JobGet(ctx, first.ID)
-	require.NoError(t, err)
-	require.Equal(t, rivertype.JobStateCancelled, old.State, "only the newest due date is live")
+	_, err := w.env.App.River.JobGet(ctx, first.ID)
+	require.ErrorIs(t, err, river.ErrNotFound, "only the newest due date is live: the superseded job is withdrawn")
 
 	// The superseded job, if it ran anyway, does nothing.
 	runAgain(t, w.dueWorker(), first)
@@ -252,12 +251,11 @@ func TestLeavingTheCaseloadCancelsTheFollowup(t *testing.T) {
 		require.Nil(t, got.NextFollowupOn, "%s: no follow-up shown", status)
 		none, _ := liveFollowup(t, w.env, st.ID)
 		require.Nil(t, none, "%s: no follow-up recorded", status)
-		job, err = w.env.App.River.JobGet(ctx, job.ID)
-		require.NoError(t, err)
-		require.Equal(t, rivertype.JobStateCancelled, job.State, "%s: the pending job is cancelled", status)
+		_, err = w.env.App.River.JobGet(ctx, job.ID)
+		require.ErrorIs(t, err, river.ErrNotFound, "%s: the pending job is withdrawn", status)
 		jobs = append(jobs, job)
 	}
-	// Even if a cancelled job ran on its day, nobody would be reminded.
+	// Even if a withdrawn job ran on its day, nobody would be reminded.
 	w.env.Clock.Set(time.Date(2026, 6, 8, 9, 0, 0, 0, bangfu.Shanghai))
 	for _, job := range jobs {
 		runAgain(t, w.dueWorker(), job)
