@@ -222,13 +222,28 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 // supervisors (of the graduate's department, or school-wide), level 3
 // province staff as one digest per sweep.
 func (w *SweepWorker) notifyRaised(ctx context.Context, tx pgx.Tx, ids []int64, level3 int) (int, error) {
+	// Joined on the rule alone (an OR across users and graduates), the
+	// planner paired every user with every escalation and hashed every
+	// graduate; instead each escalation is paired with the only users the
+	// rule can hold for — its graduate's counselor and its school's
+	// supervisors, through their keys — and the rule then filters those.
+	// Should graduate.Responsible ever name other users, they belong in
+	// candidates too.
 	rows, err := tx.Query(ctx, `
-		SELECT u.id, e.id, e.level, e.reason, s.id, s.name
-		FROM escalations e JOIN students s ON s.id = e.student_id
-		JOIN users u ON (e.level = 1 AND `+graduate.Responsible+`) OR (e.level = 2 AND NOT u.disabled
+		WITH raised AS MATERIALIZED (
+			SELECT e.id AS escalation_id, e.level, e.reason, s.id, s.name, s.school_id, s.department_id, s.counselor_id
+			FROM escalations e JOIN students s ON s.id = e.student_id
+			WHERE e.id = ANY($1) AND e.level < 3
+		), candidates AS (
+			SELECT r.escalation_id, r.counselor_id AS user_id FROM raised r WHERE r.counselor_id IS NOT NULL
+			UNION
+			SELECT r.escalation_id, v.id FROM raised r JOIN users v ON v.school_id = r.school_id AND v.role = 'supervisor'
+		)
+		SELECT u.id, s.escalation_id, s.level, s.reason, s.id, s.name
+		FROM candidates c JOIN raised s ON s.escalation_id = c.escalation_id JOIN users u ON u.id = c.user_id
+		WHERE (s.level = 1 AND `+graduate.Responsible+`) OR (s.level = 2 AND NOT u.disabled
 		      AND u.role = 'supervisor' AND u.school_id = s.school_id
-		      AND (u.department_id IS NULL OR u.department_id = s.department_id))
-		WHERE e.id = ANY($1) AND e.level < 3`, ids)
+		      AND (u.department_id IS NULL OR u.department_id = s.department_id))`, ids)
 	if err != nil {
 		return 0, err
 	}

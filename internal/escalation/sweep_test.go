@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -423,4 +424,75 @@ func TestSweepReadsTheCaseAsItsFileSays(t *testing.T) {
 	require.NoError(t, env.App.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM escalations WHERE student_id = $1 AND status <> 'resolved'`, opened.ID).Scan(&open))
 	require.Zero(t, open)
 	require.Zero(t, env.Sweep(t).Raised["no_contact"])
+}
+
+// TestSweepTellsWhoAnswersForTheCase: level 1 goes to the case's counselor
+// or, when it has none that is enabled, to the enabled supervisors of its
+// department and the school-wide ones; level 2 to those supervisors
+// whatever the counselor. Nobody else hears of it: not a supervisor of
+// another department or school, not a disabled one.
+func TestSweepTellsWhoAnswersForTheCase(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := t.Context()
+	school, other := env.MustSchool(t), env.MustSchool(t)
+	deptA, deptB := env.MustDepartment(t, school.ID), env.MustDepartment(t, school.ID)
+	user := func(role bangfu.Role, schoolID, departmentID *int64) directory.User {
+		t.Helper()
+		u, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: fmt.Sprintf("%s%d", role, env.Unique()),
+			Role: role, SchoolID: schoolID, DepartmentID: departmentID, Password: apptest.Password})
+		require.NoError(t, err)
+		return u
+	}
+	disable := func(u directory.User) {
+		t.Helper()
+		yes := true
+		_, err := env.App.Directory.UpdateUser(ctx, bangfu.Actor{}, u.ID, u.Version, directory.UserPatch{Disabled: &yes})
+		require.NoError(t, err)
+	}
+	schoolWide := user(bangfu.RoleSupervisor, &school.ID, nil)
+	ofA := user(bangfu.RoleSupervisor, &school.ID, &deptA.ID)
+	ofB := user(bangfu.RoleSupervisor, &school.ID, &deptB.ID)
+	disabledOfA := user(bangfu.RoleSupervisor, &school.ID, &deptA.ID)
+	elsewhere := user(bangfu.RoleSupervisor, &other.ID, nil)
+	counselor := user(bangfu.RoleCounselor, &school.ID, nil)
+	leaving := user(bangfu.RoleCounselor, &school.ID, nil)
+	in := graduate.Input{GraduationYear: 2027, DepartmentID: &deptA.ID}
+	kept := env.MustActiveCase(t, counselor, in)
+	orphaned := env.MustActiveCase(t, leaving, in)
+	disable(leaving)
+	disable(disabledOfA)
+
+	told := func() map[string][]string {
+		t.Helper()
+		out := map[string][]string{}
+		for name, u := range map[string]directory.User{"school-wide": schoolWide, "of A": ofA, "of B": ofB, "disabled of A": disabledOfA,
+			"elsewhere": elsewhere, "counselor": counselor, "leaving": leaving} {
+			for _, n := range env.Notifications(t, u, "escalation") {
+				who := map[int64]string{kept.ID: "kept", orphaned.ID: "orphaned"}[*n.StudentID]
+				level, _, _ := strings.Cut(n.Title, "：")
+				out[name] = append(out[name], who+" "+level)
+			}
+		}
+		for _, l := range out {
+			slices.Sort(l)
+		}
+		return out
+	}
+
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 15))
+	require.Equal(t, 2, env.Sweep(t).Raised["no_contact"])
+	require.Equal(t, map[string][]string{
+		"counselor":   {"kept 一级升级"},
+		"school-wide": {"orphaned 一级升级"},
+		"of A":        {"orphaned 一级升级"},
+	}, told())
+
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 22).Add(time.Hour))
+	require.Equal(t, 2, env.Sweep(t).Raised["no_contact"])
+	require.Equal(t, map[string][]string{
+		"counselor":   {"kept 一级升级"},
+		"school-wide": {"kept 二级升级", "orphaned 一级升级", "orphaned 二级升级"},
+		"of A":        {"kept 二级升级", "orphaned 一级升级", "orphaned 二级升级"},
+	}, told())
 }
