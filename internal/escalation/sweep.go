@@ -20,6 +20,15 @@ import (
 // case_activity's followed and unplaced (kept by graduate), indexed by
 // case_activity_unplaced_idx (migration 0017).
 
+// dueMeasuresSQL is the unfinished measures due before $2 of the current
+// plans of the cases in the caseload, each with its case's school and the
+// episode that names it in escalations: index-only through
+// plan_measures_due_cover_idx and case_activity_followed_idx (migration
+// 0022).
+const dueMeasuresSQL = `SELECT m.student_id, ca.school_id, m.revision, m.position, m.revision || ':' || m.position AS episode
+	FROM plan_measures m JOIN case_activity ca ON ca.student_id = m.student_id AND ca.plan_revision = m.revision
+	WHERE m.due_on < $2 AND m.status IN ('planned', 'in_progress') AND ca.followed`
+
 // SweepArgs is the periodic stall sweep.
 type SweepArgs struct{}
 
@@ -134,12 +143,17 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		return res, err
 	}
 
+	// The due measures come from two covering indexes (migration 0022);
+	// only those not flagged yet read their row, for the description.
 	if err := collect(`
+		WITH due AS MATERIALIZED (`+dueMeasuresSQL+`), unflagged AS MATERIALIZED (
+			SELECT d.* FROM due d
+			WHERE NOT EXISTS (SELECT 1 FROM escalations e WHERE e.student_id = d.student_id AND e.kind = 'measure_overdue'
+			                    AND e.level = 1 AND e.episode = d.episode))
 		INSERT INTO escalations (student_id, school_id, kind, level, episode, reason, raised_at)
-		SELECT ca.student_id, ca.school_id, 'measure_overdue', 1, m.revision || ':' || m.position,
+		SELECT d.student_id, d.school_id, 'measure_overdue', 1, d.episode,
 		       format('帮扶措施已过截止日期（%s）：%s', m.due_on, left(m.description, 100)), $1
-		FROM plan_measures m JOIN case_activity ca ON ca.student_id = m.student_id AND ca.plan_revision = m.revision
-		WHERE m.due_on < $2 AND m.status IN ('planned', 'in_progress') AND ca.followed
+		FROM unflagged d JOIN plan_measures m ON m.student_id = d.student_id AND m.revision = d.revision AND m.position = d.position
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
 		RETURNING id, student_id, level, kind`, now, today); err != nil {
 		return res, err
@@ -162,30 +176,47 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 		SELECT ca.student_id, ca.school_id, 'unplaced_after_july', 1, ca.graduation_year::text,
 		       format('%s 届毕业生 7 月 31 日后仍未落实毕业去向', ca.graduation_year), $1
 		FROM case_activity ca
-		WHERE ca.followed AND ca.unplaced AND make_date(ca.graduation_year, 7, 31) < $2
+		-- Graduation years up to $2, of which 31 July has passed: a range
+		-- of the partial index that the planner estimates right, so that
+		-- it checks the existing flags in one pass rather than by one
+		-- probe per unplaced case.
+		WHERE ca.followed AND ca.unplaced AND ca.graduation_year <= $2
 		  AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.student_id = ca.student_id AND e.kind = 'unplaced_after_july'
 		                    AND e.level = 1 AND e.episode = ca.graduation_year::text)
 		ON CONFLICT (student_id, kind, level, episode) DO NOTHING
-		RETURNING id, student_id, level, kind`, now, today); err != nil {
+		RETURNING id, student_id, level, kind`, now, unplacedUpTo(today)); err != nil {
 		return res, err
 	}
 
 	// Flags whose condition no longer holds resolve themselves, and their
 	// notifications say so; a case that left the caseload (placed, closed,
 	// transferred, handed over) clears them all.
+	//
+	// Each unresolved flag is checked against its case's entry in
+	// case_activity_followed_idx (migration 0022: the ~72,000 cases in the
+	// caseload, index-only), none meaning that the case left it; the
+	// referral counts, which no index holds, are read for the few
+	// referral flags only, and the measure flags are matched against the
+	// due measures in one pass.
 	rows, err := tx.Query(ctx, `
+		WITH due AS MATERIALIZED (`+dueMeasuresSQL+`)
 		UPDATE escalations e SET status = 'resolved', resolved_at = $1, resolve_note = '条件已消除（系统巡查）'
-		FROM case_activity ca
-		WHERE ca.student_id = e.student_id AND e.status <> 'resolved' AND (
-		     NOT ca.followed
-		  OR (e.kind = 'unplaced_after_july' AND NOT ca.unplaced)
-		  OR (e.kind = 'referrals_short' AND (ca.referrals_count >= $3 OR ca.activated_at IS NULL))
-		  -- One probe of the measure's key per flag (LIMIT keeps it per row
-		  -- rather than a hash of every due measure).
-		  OR (e.kind = 'measure_overdue' AND (
-		          SELECT true FROM plan_measures m
-		          WHERE m.student_id = ca.student_id AND m.revision = ca.plan_revision AND m.revision || ':' || m.position = e.episode
-		            AND m.due_on < $2 AND m.status IN ('planned', 'in_progress') LIMIT 1) IS NULL))
+		FROM (
+			SELECT f.id FROM escalations f
+			LEFT JOIN case_activity ca ON ca.student_id = f.student_id AND ca.followed
+			WHERE f.status <> 'resolved' AND (
+			     ca.student_id IS NULL
+			  OR (f.kind = 'unplaced_after_july' AND NOT ca.unplaced)
+			  OR (f.kind = 'referrals_short' AND ca.activated_at IS NULL))
+			UNION
+			SELECT f.id FROM escalations f JOIN case_activity ca ON ca.student_id = f.student_id AND ca.followed
+			WHERE f.status <> 'resolved' AND f.kind = 'referrals_short' AND ca.referrals_count >= $3
+			UNION
+			SELECT f.id FROM escalations f JOIN case_activity ca ON ca.student_id = f.student_id AND ca.followed
+			WHERE f.status <> 'resolved' AND f.kind = 'measure_overdue'
+			  AND NOT EXISTS (SELECT 1 FROM due d WHERE d.student_id = f.student_id AND d.episode = f.episode)
+		) gone
+		WHERE e.id = gone.id
 		RETURNING e.id`,
 		now, today, cfg.ReferralMinimum)
 	if err != nil {
@@ -214,6 +245,15 @@ func (w *SweepWorker) Sweep(ctx context.Context, tx pgx.Tx) (Result, error) {
 	n, err := w.notifyRaised(ctx, tx, ids, level3)
 	res.Notified = n
 	return res, err
+}
+
+// unplacedUpTo is the latest graduation year whose 31 July is before
+// today: the unplaced graduates of that year and earlier are flagged.
+func unplacedUpTo(today time.Time) int {
+	if today.Before(time.Date(today.Year(), 8, 1, 0, 0, 0, 0, today.Location())) {
+		return today.Year() - 1
+	}
+	return today.Year()
 }
 
 // notifyRaised tells who handles each escalation raised (ids, of which
