@@ -405,3 +405,23 @@ func TestCaseloadRowFollowsEscalationsAndEvidence(t *testing.T) {
 	u.day(27) // past its last valid day, before the expiry job has run
 	require.Empty(t, row("丙").Categories, "expired evidence shows no category")
 }
+
+// TestCaseloadFollowsTheCounselor: a counselor's caseload is read by
+// counselor from case_activity's copy of the counselor (migration 0024);
+// a reassignment moves the graduate from one caseload to the other at
+// once, urgency and all, as an update of the file's counselor does.
+func TestCaseloadFollowsTheCounselor(t *testing.T) {
+	t.Parallel()
+	u := newUrgencyCase(t)
+	ctx := t.Context()
+	mine, theirs := u.counselor.Actor(), u.colleague.Actor()
+	_, err := u.env.App.Graduates.Reassign(ctx, u.supervisor.Actor(), graduate.Reassignment{
+		StudentIDs: []int64{u.g["丙"].ID}, CounselorID: &u.colleague.ID})
+	require.NoError(t, err)
+	require.Equal(t, u.ids("甲", "戊", "己", "乙", "丁", "庚"), u.rows(mine, graduate.CaseloadFilter{}))
+	require.Equal(t, []int64{u.g["丙"].ID, u.theirs.ID}, u.rows(theirs, graduate.CaseloadFilter{}), "丙 comes first: overdue, level 2")
+	require.Equal(t, []int64{u.g["丙"].ID, u.theirs.ID}, u.rows(u.supervisor.Actor(), graduate.CaseloadFilter{CounselorID: &u.colleague.ID}))
+	n, err := u.env.App.Graduates.CaseloadCounts(ctx, theirs)
+	require.NoError(t, err)
+	require.Equal(t, graduate.CaseloadCounts{Overdue: 2, Escalated: 2, Total: 2}, n)
+}

@@ -492,9 +492,9 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, in Input) (int64, error
 			intention_industry, intention_region, intention_job_type, skills, certificates, accommodations_sealed,
 			counselor_id, consent, consent_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)
-		RETURNING id, school_id, graduation_year)
-		INSERT INTO case_activity (student_id, followed, quiet_since, school_id, graduation_year)
-		SELECT id, true, $22, school_id, graduation_year FROM s
+		RETURNING id, school_id, graduation_year, counselor_id)
+		INSERT INTO case_activity (student_id, followed, quiet_since, school_id, graduation_year, counselor_id)
+		SELECT id, true, $22, school_id, graduation_year, counselor_id FROM s
 		RETURNING student_id`,
 		in.SchoolID, in.DepartmentID, in.StudentNumber, in.Name,
 		s.Box.Seal(FieldIDNumber, in.IDNumber), s.Box.Hash(FieldIDNumber, in.IDNumber), cnid.MaskResidentID(in.IDNumber),

@@ -664,18 +664,19 @@ func (g *gen) sampleLogins() []Login {
 }
 
 // fillCaseActivity derives each graduate's narrow case_activity row
-// (migrations 0014, 0017, 0018, 0021) from the file, escalations and
+// (migrations 0014, 0017, 0018, 0021, 0024) from the file, escalations and
 // hardships just loaded, as those migrations' backfills do.
 func (l *loader) fillCaseActivity(ctx context.Context) error {
 	t := time.Now()
 	tag, err := l.tx.Exec(ctx, `INSERT INTO case_activity (student_id, ledger_seq, ledger_head, contacts_count, referrals_count,
 			last_contact_at, followup_job_id, followup_scheduled_at, next_followup_on, overdue, followed, quiet_since,
-			school_id, graduation_year, unplaced, plan_revision, activated_at, escalation_level, categories, categories_valid_until)
+			school_id, graduation_year, unplaced, plan_revision, activated_at, escalation_level, categories, categories_valid_until,
+			counselor_id)
 		SELECT s.id, s.ledger_seq, s.ledger_head, s.contacts_count, s.referrals_count, s.last_contact_at, s.followup_job_id,
 			s.followup_scheduled_at, s.next_followup_on, s.overdue, s.status IN ('open', 'active'),
 			coalesce(s.last_contact_at, s.activated_at, s.created_at), s.school_id, s.graduation_year,
 			s.destination_code IS NULL OR s.destination_code IN ('70', '71', '72'), s.plan_revision, s.activated_at,
-			coalesce(e.level, 0), coalesce(h.categories, '{}'), coalesce(h.valid_until, '{}')
+			coalesce(e.level, 0), coalesce(h.categories, '{}'), coalesce(h.valid_until, '{}'), s.counselor_id
 		FROM students s
 		LEFT JOIN (SELECT student_id, max(level) AS level FROM escalations WHERE status <> 'resolved' GROUP BY 1) e
 			ON e.student_id = s.id

@@ -102,6 +102,8 @@ func TestGenerate(t *testing.T) {
 		require.Zero(t, q(`SELECT count(*) FROM case_activity ca WHERE ca.categories <> coalesce((SELECT array_agg(category
 			ORDER BY category, valid_until) FROM hardships h WHERE h.student_id = ca.student_id AND h.status = 'verified'), '{}')`))
 		require.Positive(t, q(`SELECT count(*) FROM case_activity WHERE escalation_level > 0 AND categories <> '{}'`))
+		require.Zero(t, q(`SELECT count(*) FROM case_activity ca JOIN students s ON s.id = ca.student_id
+			WHERE ca.counselor_id IS DISTINCT FROM s.counselor_id`))
 	})
 
 	cases := q(`SELECT count(DISTINCT student_id) FROM hardships`)
