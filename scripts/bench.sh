@@ -51,7 +51,7 @@ fi
 # settle them so that every run measures the same database.
 bin/bangfu-bench vacuum --db "$db" || fail "vacuum failed"
 
-heading "2. Go benchmarks (go test -run '^\$' -bench . -benchmem ./...)"
+heading "2. Go benchmarks (go test -p 1 -run '^\$' -bench . -benchmem ./...)"
 testdb=${DATABASE_URL:-}
 if [ -z "$testdb" ]; then
   testdb=$(scripts/devdb.sh bangfu_test) || fail "no scratch database for the benchmarks"
@@ -71,7 +71,7 @@ gobench=$(mktemp "${TMPDIR:-/tmp}/bangfu-gobench.XXXXXX")
 trap 'cleanup; rm -f "$gobench"' EXIT
 gobench_started=$SECONDS
 DATABASE_URL=$testdb BANGFU_BENCH_DATABASE_URL=$db \
-  go test -run '^$' -bench . -benchmem -timeout 30m ./... 2>&1 | tee "$gobench" ||
+  go test -p 1 -run '^$' -bench . -benchmem -timeout 30m ./... 2>&1 | tee "$gobench" ||
   fail "go test -bench failed"
 echo "(Go benchmarks took $((SECONDS - gobench_started))s)"
 
