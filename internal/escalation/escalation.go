@@ -114,6 +114,12 @@ func scopeWhere(a bangfu.Actor) *postgres.Where {
 	case sc.All:
 	case sc.SchoolID != nil && sc.DepartmentID == nil:
 		w.Add("e.school_id = ?", *sc.SchoolID)
+	case sc.SchoolID != nil:
+		// A department's: the escalations carry their graduate's
+		// department (migration 0025, kept by the database), walked in
+		// order through escalations_department_idx.
+		w.Add("e.school_id = ?", *sc.SchoolID)
+		w.Add("e.department_id = ?", *sc.DepartmentID)
 	default:
 		if sc.SchoolID != nil {
 			w.Add("e.school_id = ?", *sc.SchoolID)

@@ -496,3 +496,58 @@ func TestSweepTellsWhoAnswersForTheCase(t *testing.T) {
 		"of A":        {"kept 二级升级", "orphaned 一级升级", "orphaned 二级升级"},
 	}, told())
 }
+
+// TestDepartmentListFollowsTheGraduate: a department supervisor's list
+// and counts read the escalations by their own department (migration
+// 0025): raised with the graduate's, and moved when the graduate changes
+// department, so the list is the same as the graduates' department says.
+func TestDepartmentListFollowsTheGraduate(t *testing.T) {
+	t.Parallel()
+	env := apptest.New(t)
+	ctx := t.Context()
+	school := env.MustSchool(t)
+	deptA, deptB := env.MustDepartment(t, school.ID), env.MustDepartment(t, school.ID)
+	supervisorOf := func(dept int64) directory.User {
+		t.Helper()
+		u, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: fmt.Sprintf("dept%d", env.Unique()),
+			Role: bangfu.RoleSupervisor, SchoolID: &school.ID, DepartmentID: &dept, Password: apptest.Password})
+		require.NoError(t, err)
+		return u
+	}
+	ofA, ofB := supervisorOf(deptA.ID), supervisorOf(deptB.ID)
+	schoolWide := env.MustUser(t, bangfu.RoleSupervisor, &school.ID)
+	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	st := env.MustActiveCase(t, counselor, graduate.Input{GraduationYear: 2027, DepartmentID: &deptA.ID})
+	env.Clock.Set(apptest.Start.AddDate(0, 0, 15))
+	require.Equal(t, 1, env.Sweep(t).Raised["no_contact"])
+
+	listed := func(u directory.User) []int64 {
+		t.Helper()
+		l, err := env.App.Escalations.List(ctx, u.Actor(), escalation.Filter{Status: "open"}, bangfu.Page{Limit: 50})
+		require.NoError(t, err)
+		out := []int64{}
+		for _, e := range l.Items {
+			out = append(out, e.StudentID)
+		}
+		return out
+	}
+	counted := func(u directory.User) int {
+		t.Helper()
+		n, err := env.App.Escalations.CountOpen(ctx, u.Actor())
+		require.NoError(t, err)
+		return n[0]
+	}
+	require.Equal(t, []int64{st.ID}, listed(ofA))
+	require.Empty(t, listed(ofB))
+	require.Equal(t, 1, counted(ofA))
+
+	cur, err := env.App.Graduates.Get(ctx, counselor.Actor(), st.ID)
+	require.NoError(t, err)
+	_, err = env.App.Graduates.Update(ctx, schoolWide.Actor(), st.ID, cur.Version,
+		graduate.Patch{DepartmentID: bangfu.Nullable[int64]{Set: true, Value: deptB.ID}})
+	require.NoError(t, err)
+	require.Empty(t, listed(ofA), "the escalation moved with its graduate")
+	require.Equal(t, []int64{st.ID}, listed(ofB))
+	require.Equal(t, 0, counted(ofA))
+	require.Equal(t, 1, counted(ofB))
+}

@@ -321,11 +321,15 @@ func (l *loader) copyEscalations(ctx context.Context) error {
 		}
 		return g.users[k].id
 	}
-	if err := l.copyRows(ctx, "escalations", []string{"id", "student_id", "school_id", "kind", "level", "episode", "reason", "status",
+	// The graduate's department given, so that the insert trigger of
+	// migration 0025 need not look it up.
+	if err := l.copyRows(ctx, "escalations", []string{"id", "student_id", "school_id", "department_id", "kind", "level", "episode", "reason", "status",
 		"raised_at", "acknowledged_by", "acknowledged_at", "acknowledge_note", "resolved_by", "resolved_at", "resolve_note"}, len(all),
 		func(k int) []any {
 			e := &all[k]
-			return []any{e.id, g.ids.students + int64(e.student), g.schools[g.students[e.student].school].id, e.kind, int32(e.level),
+			st := g.students[e.student]
+			sc := g.schools[st.school]
+			return []any{e.id, g.ids.students + int64(e.student), sc.id, sc.depts[st.dept].id, e.kind, int32(e.level),
 				e.episode, e.reason, e.status, at(e.raised), userID(e.ackBy), atPtr(e.ackAt), e.ackNote, userID(e.resBy), atPtr(e.resAt), e.resNote}
 		}); err != nil {
 		return err

@@ -104,6 +104,8 @@ func TestGenerate(t *testing.T) {
 		require.Positive(t, q(`SELECT count(*) FROM case_activity WHERE escalation_level > 0 AND categories <> '{}'`))
 		require.Zero(t, q(`SELECT count(*) FROM case_activity ca JOIN students s ON s.id = ca.student_id
 			WHERE ca.counselor_id IS DISTINCT FROM s.counselor_id`))
+		require.Zero(t, q(`SELECT count(*) FROM escalations e JOIN students s ON s.id = e.student_id
+			WHERE e.department_id IS DISTINCT FROM s.department_id`))
 	})
 
 	cases := q(`SELECT count(DISTINCT student_id) FROM hardships`)
