@@ -185,6 +185,17 @@ func (e *Env) MustUser(t testing.TB, role bangfu.Role, schoolID *int64) director
 	return u
 }
 
+// MustDepartmentSupervisor creates a supervisor of one department of
+// school.
+func (e *Env) MustDepartmentSupervisor(t testing.TB, schoolID, departmentID int64) directory.User {
+	t.Helper()
+	u, err := e.App.Directory.CreateUser(context.Background(), bangfu.Actor{}, directory.UserInput{
+		Username: fmt.Sprintf("dept%d", e.Unique()), Role: bangfu.RoleSupervisor, SchoolID: &schoolID, DepartmentID: &departmentID,
+		Password: Password})
+	require.NoError(t, err)
+	return u
+}
+
 // MustBase creates a training base, with in's webhook when given.
 func (e *Env) MustBase(t testing.TB, in ...roster.BaseInput) roster.Base {
 	t.Helper()

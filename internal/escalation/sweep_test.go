@@ -437,26 +437,19 @@ func TestSweepTellsWhoAnswersForTheCase(t *testing.T) {
 	ctx := t.Context()
 	school, other := env.MustSchool(t), env.MustSchool(t)
 	deptA, deptB := env.MustDepartment(t, school.ID), env.MustDepartment(t, school.ID)
-	user := func(role bangfu.Role, schoolID, departmentID *int64) directory.User {
-		t.Helper()
-		u, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: fmt.Sprintf("%s%d", role, env.Unique()),
-			Role: role, SchoolID: schoolID, DepartmentID: departmentID, Password: apptest.Password})
-		require.NoError(t, err)
-		return u
-	}
 	disable := func(u directory.User) {
 		t.Helper()
 		yes := true
 		_, err := env.App.Directory.UpdateUser(ctx, bangfu.Actor{}, u.ID, u.Version, directory.UserPatch{Disabled: &yes})
 		require.NoError(t, err)
 	}
-	schoolWide := user(bangfu.RoleSupervisor, &school.ID, nil)
-	ofA := user(bangfu.RoleSupervisor, &school.ID, &deptA.ID)
-	ofB := user(bangfu.RoleSupervisor, &school.ID, &deptB.ID)
-	disabledOfA := user(bangfu.RoleSupervisor, &school.ID, &deptA.ID)
-	elsewhere := user(bangfu.RoleSupervisor, &other.ID, nil)
-	counselor := user(bangfu.RoleCounselor, &school.ID, nil)
-	leaving := user(bangfu.RoleCounselor, &school.ID, nil)
+	schoolWide := env.MustUser(t, bangfu.RoleSupervisor, &school.ID)
+	ofA := env.MustDepartmentSupervisor(t, school.ID, deptA.ID)
+	ofB := env.MustDepartmentSupervisor(t, school.ID, deptB.ID)
+	disabledOfA := env.MustDepartmentSupervisor(t, school.ID, deptA.ID)
+	elsewhere := env.MustUser(t, bangfu.RoleSupervisor, &other.ID)
+	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
+	leaving := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
 	in := graduate.Input{GraduationYear: 2027, DepartmentID: &deptA.ID}
 	kept := env.MustActiveCase(t, counselor, in)
 	orphaned := env.MustActiveCase(t, leaving, in)
@@ -507,14 +500,7 @@ func TestDepartmentListFollowsTheGraduate(t *testing.T) {
 	ctx := t.Context()
 	school := env.MustSchool(t)
 	deptA, deptB := env.MustDepartment(t, school.ID), env.MustDepartment(t, school.ID)
-	supervisorOf := func(dept int64) directory.User {
-		t.Helper()
-		u, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directory.UserInput{Username: fmt.Sprintf("dept%d", env.Unique()),
-			Role: bangfu.RoleSupervisor, SchoolID: &school.ID, DepartmentID: &dept, Password: apptest.Password})
-		require.NoError(t, err)
-		return u
-	}
-	ofA, ofB := supervisorOf(deptA.ID), supervisorOf(deptB.ID)
+	ofA, ofB := env.MustDepartmentSupervisor(t, school.ID, deptA.ID), env.MustDepartmentSupervisor(t, school.ID, deptB.ID)
 	schoolWide := env.MustUser(t, bangfu.RoleSupervisor, &school.ID)
 	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
 	st := env.MustActiveCase(t, counselor, graduate.Input{GraduationYear: 2027, DepartmentID: &deptA.ID})

@@ -53,8 +53,7 @@ func TestPendingHardships(t *testing.T) {
 	require.Equal(t, graduate.Masked, got[0].CertificateNo, "certificate numbers stay masked")
 	require.False(t, got[0].Expired)
 
-	deptSup, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directoryUser("dept.sup", school.ID, d2.ID))
-	require.NoError(t, err)
+	deptSup := env.MustDepartmentSupervisor(t, school.ID, d2.ID)
 	got = list(deptSup.Actor())
 	require.Len(t, got, 1)
 	require.Equal(t, h2.ID, got[0].ID)
@@ -67,7 +66,7 @@ func TestPendingHardships(t *testing.T) {
 	require.Empty(t, list(env.MustUser(t, bangfu.RoleAdmin, nil).Actor()), "admin sees no file")
 
 	// Decided evidence leaves the queue, whichever the decision.
-	_, err = env.App.Graduates.VerifyHardship(ctx, supervisor.Actor(), st1.ID, h1.ID, graduate.Verification{Decision: "verified"})
+	_, err := env.App.Graduates.VerifyHardship(ctx, supervisor.Actor(), st1.ID, h1.ID, graduate.Verification{Decision: "verified"})
 	require.NoError(t, err)
 	_, err = env.App.Graduates.VerifyHardship(ctx, supervisor.Actor(), st2.ID, h2.ID, graduate.Verification{Decision: "rejected", Note: "证明不清晰"})
 	require.NoError(t, err)

@@ -95,7 +95,3 @@ func TestReassign(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, wang.ID, *counselorOf(loose.ID))
 }
-
-func directoryUser(username string, school, department int64) directory.UserInput {
-	return directory.UserInput{Username: username, Role: bangfu.RoleSupervisor, SchoolID: &school, DepartmentID: &department, Password: apptest.Password}
-}

@@ -84,10 +84,7 @@ func TestEntriesFollowTheirGraduatesDepartment(t *testing.T) {
 	d1, d2 := env.MustDepartment(t, school.ID), env.MustDepartment(t, school.ID)
 	counselor := env.MustUser(t, bangfu.RoleCounselor, &school.ID)
 	supervisor := env.MustUser(t, bangfu.RoleSupervisor, &school.ID)
-	sup1, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directoryUser("sup.d1", school.ID, d1.ID))
-	require.NoError(t, err)
-	sup2, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directoryUser("sup.d2", school.ID, d2.ID))
-	require.NoError(t, err)
+	sup1, sup2 := env.MustDepartmentSupervisor(t, school.ID, d1.ID), env.MustDepartmentSupervisor(t, school.ID, d2.ID)
 
 	mover := env.MustStudent(t, counselor, graduate.Input{DepartmentID: &d1.ID})
 	stayer := env.MustStudent(t, counselor, graduate.Input{DepartmentID: &d1.ID})

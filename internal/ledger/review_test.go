@@ -8,7 +8,6 @@ import (
 
 	"github.com/bangfu/bangfu"
 	"github.com/bangfu/bangfu/internal/apptest"
-	"github.com/bangfu/bangfu/internal/directory"
 	"github.com/bangfu/bangfu/internal/graduate"
 	"github.com/bangfu/bangfu/internal/ledger"
 )
@@ -75,8 +74,7 @@ func TestReviewFiltersByGraduate(t *testing.T) {
 
 	// A department supervisor's scope and a counselor's caseload combine
 	// with the filters the same way.
-	deptSup, err := env.App.Directory.CreateUser(ctx, bangfu.Actor{}, directoryUser("dept.sup", school.ID, d2.ID))
-	require.NoError(t, err)
+	deptSup := env.MustDepartmentSupervisor(t, school.ID, d2.ID)
 	require.ElementsMatch(t, []int64{inD2.ID}, about(deptSup.Actor(), ledger.ReviewFilter{Overdue: &yes}))
 	require.Empty(t, about(deptSup.Actor(), ledger.ReviewFilter{DepartmentID: &d1.ID}))
 	require.ElementsMatch(t, []int64{poor.ID}, about(li.Actor(), ledger.ReviewFilter{Category: "dibao"}))
@@ -97,10 +95,6 @@ func TestReviewFiltersByGraduate(t *testing.T) {
 
 	_, err = env.App.Ledger.Review(ctx, sup, ledger.ReviewFilter{Category: "rich"}, "", 50)
 	require.Equal(t, map[string]string{"category": "must be one of " + joinedCategories()}, bangfu.FieldsOf(err))
-}
-
-func directoryUser(username string, school, department int64) directory.UserInput {
-	return directory.UserInput{Username: username, Role: bangfu.RoleSupervisor, SchoolID: &school, DepartmentID: &department, Password: apptest.Password}
 }
 
 func joinedCategories() string { return strings.Join(graduate.Categories, ", ") }
